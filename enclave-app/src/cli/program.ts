@@ -1,0 +1,34 @@
+/**
+ * The `cleanroom` command line: one commander program, each command group registered by the module
+ * that owns it (`register(program)`).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { register as registerContract } from "./commands/contract.ts";
+import { register as registerDecrypt } from "./commands/decrypt.ts";
+import { register as registerEncrypt } from "./commands/encrypt.ts";
+import { register as registerPolicy } from "./commands/policy.ts";
+
+function packageVersion(): string {
+  const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "package.json"), "utf8")) as { version?: string };
+  return packageJson.version ?? "0.0.0";
+}
+
+export function buildProgram(): Command {
+  const program = new Command("cleanroom")
+    .description("Confidential data clean room: encrypt datasets, approve contracts, check release policies, verify receipts")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .showSuggestionAfterError()
+    // Errors are thrown (not process.exit) so the bin prints one line and picks the exit code;
+    // commands created below inherit both settings.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  // Order of appearance in --help: a party's workflow from its data to a verified result.
+  registerEncrypt(program);
+  registerContract(program);
+  registerPolicy(program);
+  registerDecrypt(program);
+  return program;
+}

@@ -1,0 +1,107 @@
+import type { IsolationMode, ValidationIssue } from "./types.ts";
+import { isRecord, joinPath } from "./issues.ts";
+
+export const ISOLATION_MODES: readonly IsolationMode[] = ["confidential-node", "confidential-container"];
+
+export const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Canonical form of an attestation authority for comparison: scheme and host lower-case (the URL
+ * parser does that), default port dropped, no trailing slash. Key Vault tolerates a trailing slash:
+ * Microsoft's own CVM release policy lists authorities as "https://sharedeus.eus.attest.azure.net/"
+ * while MAA issues tokens with iss "https://sharedeus.eus.attest.azure.net"
+ * (Azure/confidential-computing-cvm: cvm_deployment/key/skr-policy.json).
+ */
+export function normalizeAuthority(authority: string): string {
+  const trimmed = authority.trim();
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return trimmed.toLowerCase().replace(/\/+$/, "");
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+export function sameAuthority(a: string, b: string): boolean {
+  return normalizeAuthority(a) === normalizeAuthority(b);
+}
+
+/** Problems with an authority URL: it must be an absolute https URL naming only a host. */
+export function authorityProblem(authority: unknown): { rule: string; message: string } | undefined {
+  if (typeof authority !== "string" || authority.trim() === "") {
+    return { rule: "bad-authority", message: "authority must be the https URL of the attestation endpoint" };
+  }
+  let url: URL;
+  try {
+    url = new URL(authority);
+  } catch {
+    return { rule: "bad-authority", message: `authority ${JSON.stringify(authority)} is not a URL` };
+  }
+  if (url.protocol !== "https:") {
+    return {
+      rule: "authority-not-https",
+      message: `authority ${JSON.stringify(authority)} must use https (tokens are fetched and keys are trusted over TLS)`,
+    };
+  }
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+    return {
+      rule: "bad-authority",
+      message: `authority ${JSON.stringify(authority)} must be just https://<host>[:port], without path, query or credentials`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Every problem with attestation requirements, with paths under `base` ("attestation" in a
+ * contract, "" for the policy builder's own input).
+ */
+export function checkAttestationRequirements(input: unknown, base: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const at = (key: string) => joinPath(base, key);
+  if (!isRecord(input)) {
+    return [{ path: base, rule: "type", message: "attestation requirements must be an object {authority, mode, hostdata?}" }];
+  }
+  const authority = authorityProblem(input.authority);
+  if (authority) issues.push({ path: at("authority"), ...authority });
+
+  const mode = input.mode;
+  if (!ISOLATION_MODES.includes(mode as IsolationMode)) {
+    issues.push({
+      path: at("mode"),
+      rule: "invalid-value",
+      message: `mode must be one of ${ISOLATION_MODES.map((m) => JSON.stringify(m)).join(", ")}; got ${JSON.stringify(mode)}`,
+    });
+  }
+  const hostdata = input.hostdata;
+  if (hostdata !== undefined && (typeof hostdata !== "string" || !HEX64.test(hostdata))) {
+    issues.push({
+      path: at("hostdata"),
+      rule: "bad-hex",
+      message: "hostdata must be 64 lowercase hex characters (sha256 of the container security policy)",
+    });
+  }
+  if (mode === "confidential-container" && hostdata === undefined) {
+    issues.push({
+      path: at("hostdata"),
+      rule: "hostdata-required",
+      message:
+        "mode confidential-container needs hostdata (the container security policy hash): without it any container group could release the keys",
+    });
+  }
+  if (mode === "confidential-node" && hostdata !== undefined) {
+    issues.push({
+      path: at("hostdata"),
+      rule: "hostdata-forbidden",
+      message:
+        "mode confidential-node must not set hostdata: a confidential node's attestation does not bind a container policy, so the value would pin nothing and suggest a pod-level guarantee that does not exist",
+    });
+  }
+  const known = new Set(["authority", "mode", "hostdata"]);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) issues.push({ path: at(key), rule: "unknown-field", message: `unknown field ${JSON.stringify(key)}` });
+  }
+  return issues;
+}

@@ -1,0 +1,223 @@
+// Field-level rules of the contract document (shape, types, patterns, keys). Rules that relate
+// several fields (owners, recipients, duplicates, mode vs hostdata) live in contract-semantics.ts
+// and run on the raw input, so a shape error in one place never hides a problem elsewhere.
+import { z } from "zod";
+import type { JsonWebKey } from "node:crypto";
+import { checkKekJwk, checkSigningJwk, type JwkProblem } from "./jwk.ts";
+import { HEX64 } from "./attestation-requirements.ts";
+import { formatPath, isRecord } from "./issues.ts";
+import type { ValidationIssue } from "./types.ts";
+
+export const CONTRACT_VERSION = "1.0";
+export const PARTY_NAME = /^[a-z][a-z0-9-]{1,22}$/;
+export const DATASET_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+export const COLLABORATION_NAME = /^[a-z][a-z0-9-]{1,39}$/;
+/** Column names stay plain identifiers so that generated SQL never needs quoting rules. */
+export const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+export const SIMPLE_COLUMN_TYPES = ["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN"] as const;
+const DECIMAL_TYPE = /^DECIMAL\((\d{1,2}),(\d{1,2})\)$/;
+/** An image reference pinned by digest; a tag alone can be moved to other code. */
+export const PINNED_IMAGE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+/** https://<vault host>/keys/<name>[/<version>] as Key Vault prints key ids. */
+export const KEY_VAULT_KEY_ID = /^https:\/\/[^/\s?#]+\/keys\/[0-9A-Za-z-]{1,127}(\/[0-9A-Za-z]{1,64})?$/;
+/** Azure container name rules: 3-63 chars, lower-case letters, digits, single hyphens inside. */
+const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+export const MAX_SQL_LENGTH = 256 * 1024;
+
+type Ctx<T> = z.core.$RefinementCtx<T>;
+
+function fail(ctx: Ctx<unknown>, rule: string, message: string): void {
+  ctx.addIssue({ code: "custom", message, params: { rule } });
+}
+
+function rule<T>(ruleId: string, test: (v: T) => boolean, message: string | ((v: T) => string)) {
+  return (value: T, ctx: Ctx<T>) => {
+    if (!test(value)) fail(ctx, ruleId, typeof message === "string" ? message : message(value));
+  };
+}
+
+/** DuckDB type names the clean room loads datasets with. */
+export function isSupportedColumnType(type: string): boolean {
+  if ((SIMPLE_COLUMN_TYPES as readonly string[]).includes(type)) return true;
+  const m = DECIMAL_TYPE.exec(type.replace(/\s+/g, ""));
+  if (!m) return false;
+  const precision = Number(m[1]);
+  const scale = Number(m[2]);
+  return precision >= 1 && precision <= 38 && scale >= 0 && scale <= precision;
+}
+
+export function blobPathProblem(path: string): string | undefined {
+  const slash = path.indexOf("/");
+  if (slash < 0) return `blobPath ${JSON.stringify(path)} must be "<container>/<blob name>"`;
+  const container = path.slice(0, slash);
+  const blob = path.slice(slash + 1);
+  if (!CONTAINER_NAME.test(container)) {
+    return `container ${JSON.stringify(container)} is not a valid Azure container name (3-63 lower-case letters, digits and single hyphens)`;
+  }
+  if (blob.length === 0 || blob.length > 1024) return "blob name must be 1-1024 characters";
+  const segments = blob.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === "..")) {
+    return `blob name ${JSON.stringify(blob)} must not have empty, "." or ".." segments`;
+  }
+  if (/[\u0000-\u001f\u007f\\]/.test(blob)) return "blob name must not contain control characters or backslashes";
+  return undefined;
+}
+
+function jwkSchema(check: (jwk: unknown) => JwkProblem[]) {
+  // Loose: JWKs carry optional members (kid, alg, use, key_ops, x5c...) that are kept and hashed.
+  return z.custom<JsonWebKey>((v) => isRecord(v), { error: "must be a JWK object" }).superRefine((jwk, ctx) => {
+    for (const p of check(jwk)) fail(ctx, p.rule, p.message);
+  });
+}
+
+const name = (pattern: RegExp, what: string, ruleId = "bad-name") =>
+  z.string().superRefine(rule(ruleId, (v: string) => pattern.test(v), (v) => `${what} ${JSON.stringify(v)} must match ${pattern.source}`));
+
+const hex64 = (what: string) =>
+  z.string().superRefine(rule("bad-hex", (v: string) => HEX64.test(v), `${what} must be 64 lowercase hex characters`));
+
+const columnSchema = z.strictObject({
+  name: name(COLUMN_NAME, "column name"),
+  type: z
+    .string()
+    .superRefine(
+      rule(
+        "bad-column-type",
+        isSupportedColumnType,
+        (v) => `column type ${JSON.stringify(v)} is not supported: use ${SIMPLE_COLUMN_TYPES.join(", ")} or DECIMAL(p,s) with 1 <= p <= 38, 0 <= s <= p`,
+      ),
+    ),
+});
+
+const partySchema = z.strictObject({
+  name: name(PARTY_NAME, "party name"),
+  signingKey: jwkSchema(checkSigningJwk),
+  kek: z.strictObject({
+    keyId: z
+      .string()
+      .superRefine(
+        rule("bad-key-id", (v: string) => KEY_VAULT_KEY_ID.test(v), (v) => `keyId ${JSON.stringify(v)} must be a Key Vault key id https://<vault>/keys/<name>[/<version>]`),
+      ),
+    publicKey: jwkSchema(checkKekJwk),
+  }),
+});
+
+const datasetSchema = z.strictObject({
+  name: name(DATASET_NAME, "dataset name"),
+  owner: z.string(),
+  blobPath: z.string().superRefine((v, ctx) => {
+    const problem = blobPathProblem(v);
+    if (problem) fail(ctx, "bad-blob-path", problem);
+  }),
+  format: z.enum(["csv", "parquet"]),
+  schema: z.array(columnSchema).superRefine(rule("empty-schema", (v: unknown[]) => v.length > 0, "a dataset needs at least one column")),
+  ciphertextSha256: hex64("ciphertextSha256"),
+  plaintextLength: z.number().superRefine(
+    rule(
+      "bad-length",
+      (v: number) => Number.isSafeInteger(v) && v >= 0,
+      (v) => `plaintextLength must be a non-negative integer; got ${v}`,
+    ),
+  ),
+});
+
+const privacySchema = z.strictObject({
+  minGroupSize: z.number().superRefine((k, ctx) => {
+    if (!Number.isInteger(k)) fail(ctx, "k-not-integer", `minGroupSize (k) must be an integer; got ${k}`);
+    else if (k < 2) fail(ctx, "k-too-small", `minGroupSize (k) must be at least 2; got ${k} (k = 1 releases single individuals)`);
+  }),
+  countColumn: z.string().superRefine(rule("empty-column", (v: string) => v.trim() !== "", "countColumn must name an output column")),
+  allowedColumns: z
+    .array(z.string().superRefine(rule("empty-allowed-column", (v: string) => v.trim() !== "", "allowed column names must not be empty")))
+    .superRefine(rule("no-allowed-columns", (v: unknown[]) => v.length > 0, "allowedColumns must list at least the count column")),
+});
+
+export const contractSchema = z.strictObject({
+  version: z.unknown().superRefine(
+    rule("unsupported-version", (v) => v === CONTRACT_VERSION, (v) => `version must be "${CONTRACT_VERSION}"; got ${JSON.stringify(v)}`),
+  ),
+  collaboration: name(COLLABORATION_NAME, "collaboration name"),
+  parties: z.array(partySchema),
+  datasets: z.array(datasetSchema),
+  sql: z.string().superRefine((sql, ctx) => {
+    if (sql.trim() === "") fail(ctx, "empty-sql", "sql must be the query the parties approve; it is empty");
+    else if (sql.length > MAX_SQL_LENGTH) fail(ctx, "sql-too-long", `sql is longer than ${MAX_SQL_LENGTH} characters`);
+  }),
+  privacy: privacySchema,
+  recipients: z
+    .array(z.string())
+    .superRefine(rule("no-recipients", (v: unknown[]) => v.length > 0, "recipients must name at least one party to receive the result")),
+  enclave: z.strictObject({
+    image: z
+      .string()
+      .superRefine(
+        rule(
+          "unpinned-image",
+          (v: string) => PINNED_IMAGE.test(v),
+          (v) => `enclave image ${JSON.stringify(v)} is not pinned: it must end in @sha256:<64 lowercase hex> so the approved code cannot be swapped`,
+        ),
+      ),
+  }),
+  // Checked by checkAttestationRequirements (shared with the release-policy builder).
+  attestation: z.unknown(),
+});
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const seg of path) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}
+
+/** Field-level issues, translated from zod into {path, rule, message}. */
+export function schemaIssues(input: unknown): ValidationIssue[] {
+  const result = contractSchema.safeParse(input);
+  if (result.success) return [];
+  const out: ValidationIssue[] = [];
+  for (const issue of result.error.issues) {
+    const segs = issue.path.filter((s): s is string | number => typeof s !== "symbol");
+    const path = formatPath(segs);
+    switch (issue.code) {
+      case "custom": {
+        const ruleId = (issue.params as { rule?: string } | undefined)?.rule;
+        if (ruleId) out.push({ path, rule: ruleId, message: issue.message });
+        else if (valueAt(input, issue.path) === undefined) out.push({ path, rule: "required", message: `${path} is required` });
+        else out.push({ path, rule: "type", message: `${path} ${issue.message}` });
+        break;
+      }
+      case "invalid_type": {
+        const actual = valueAt(input, issue.path);
+        if (actual === undefined) out.push({ path, rule: "required", message: `${path || "contract"} is required` });
+        else out.push({ path, rule: "type", message: `${path || "contract"} must be ${issue.expected === "object" ? "an object" : `a ${issue.expected}`}, not ${describeType(actual)}` });
+        break;
+      }
+      case "unrecognized_keys":
+        for (const key of issue.keys) {
+          out.push({
+            path: formatPath([...segs, key]),
+            rule: "unknown-field",
+            message: `unknown field ${JSON.stringify(key)}: the contract format has no such field (a typo would silently change what parties approve)`,
+          });
+        }
+        break;
+      case "invalid_value":
+        out.push({
+          path,
+          rule: "invalid-value",
+          message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+        });
+        break;
+      default:
+        out.push({ path, rule: issue.code, message: issue.message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+// Public API of the collaboration protocol: a pure domain model (no Pulumi, no Azure SDK) shared by
+// the components, the policy pack, the enclave runtime, the CLI and the local clean room.
+export type {
+  IsolationMode,
+  AttestationRequirements,
+  ColumnSpec,
+  DatasetSpec,
+  PartySpec,
+  PrivacyRules,
+  Contract,
+  ValidationIssue,
+  Approvals,
+  ApprovalReport,
+  ClaimOperator,
+  ClaimCondition,
+  Condition,
+  AuthorityRule,
+  ReleasePolicy,
+  Claims,
+  PolicyFailure,
+  PolicyDecision,
+} from "./types.ts";
+
+export {
+  ContractValidationError,
+  ReleasePolicyError,
+  ApprovalError,
+  CanonicalJsonError,
+  type ReleasePolicyErrorCode,
+  type ApprovalErrorCode,
+} from "./errors.ts";
+
+export { canonicalJson, sha256Hex } from "./canonical.ts";
+
+export { validateContract, parseContract, contractHash, requiredApprovers } from "./contract.ts";
+export {
+  CONTRACT_VERSION,
+  PARTY_NAME,
+  DATASET_NAME,
+  COLLABORATION_NAME,
+  PINNED_IMAGE,
+  KEY_VAULT_KEY_ID,
+  SIMPLE_COLUMN_TYPES,
+  isSupportedColumnType,
+} from "./contract-schema.ts";
+
+export {
+  signApproval,
+  verifyApprovals,
+  parseApprovals,
+  APPROVAL_JWS_TYPE,
+  type ApprovalPayload,
+} from "./approvals.ts";
+
+export {
+  ISOLATION_MODES,
+  normalizeAuthority,
+  sameAuthority,
+  checkAttestationRequirements,
+} from "./attestation-requirements.ts";
+
+export { checkSigningJwk, checkKekJwk, publicKeyFromJwk, signingAlgorithmFor, type SigningAlgorithm } from "./jwk.ts";
+
+export {
+  MaaClaims,
+  AttestationTypes,
+  ComplianceStatus,
+  isolationTeeClaim,
+  lookupClaim,
+  getClaim,
+  runtimeKeys,
+  releaseWrappingKey,
+  type ClaimLookup,
+} from "./claims.ts";
+
+export {
+  buildReleasePolicy,
+  encodeReleasePolicy,
+  decodeReleasePolicy,
+  releasePolicyDigest,
+  RELEASE_POLICY_CONTENT_TYPE,
+} from "./release-policy.ts";
+export { validateReleasePolicy, RELEASE_POLICY_VERSION, CLAIM_OPERATORS } from "./release-policy-validate.ts";
+export {
+  evaluateReleasePolicy,
+  traceReleasePolicy,
+  claimValueEquals,
+  type PolicyTrace,
+  type AuthorityTrace,
+  type ConditionTrace,
+} from "./release-policy-evaluate.ts";
+export { explainDecision, hintFor, shortValue } from "./release-policy-explain.ts";

@@ -1,0 +1,141 @@
+// The protocol's data model. These shapes are a contract with the components, the runtime, the
+// policy pack and the local Key Vault stand-in: change them only together with those callers.
+import type { JsonWebKey } from "node:crypto";
+
+export type { JsonWebKey };
+
+export type IsolationMode = "confidential-node" | "confidential-container";
+
+export interface AttestationRequirements {
+  /** https URL of the Microsoft Azure Attestation (MAA) endpoint; matched against the token's `iss`. */
+  authority: string;
+  mode: IsolationMode;
+  /** 64 lowercase hex (sha256 of the container security policy); required iff mode = confidential-container. */
+  hostdata?: string;
+}
+
+export interface ColumnSpec {
+  name: string;
+  /** DuckDB type name: VARCHAR, BIGINT, INTEGER, DOUBLE, DATE, TIMESTAMP, BOOLEAN, DECIMAL(p,s). */
+  type: string;
+}
+
+export interface DatasetSpec {
+  /** SQL table name, ^[a-z_][a-z0-9_]{0,62}$ */
+  name: string;
+  /** Name of the party that owns (and must approve) this dataset. */
+  owner: string;
+  /** "<container>/<blob name>" in the shared storage account. */
+  blobPath: string;
+  format: "csv" | "parquet";
+  schema: ColumnSpec[];
+  /** 64 lowercase hex: sha256 of the encrypted blob the owner approved. */
+  ciphertextSha256: string;
+  plaintextLength: number;
+}
+
+export interface PartySpec {
+  /** ^[a-z][a-z0-9-]{1,22}$ */
+  name: string;
+  /** Public key that verifies this party's approvals: EC P-256 (ES256) or RSA >= 2048 (RS256). */
+  signingKey: JsonWebKey;
+  kek: {
+    /** Key Vault key id, https://<vault>/keys/<name>[/<version>] */
+    keyId: string;
+    /** RSA public key (>= 2048 bits) of that Key Vault key. */
+    publicKey: JsonWebKey;
+  };
+}
+
+export interface PrivacyRules {
+  /** k: the minimum number of individuals behind every released row; integer >= 2. */
+  minGroupSize: number;
+  /** Output column holding the group size that k is checked against. */
+  countColumn: string;
+  /** Output column allow-list; must include countColumn. */
+  allowedColumns: string[];
+}
+
+export interface Contract {
+  version: "1.0";
+  collaboration: string;
+  parties: PartySpec[];
+  datasets: DatasetSpec[];
+  sql: string;
+  privacy: PrivacyRules;
+  /** Party names that receive the result. */
+  recipients: string[];
+  /** Pinned enclave image: ...@sha256:<64 hex>. */
+  enclave: { image: string };
+  attestation: AttestationRequirements;
+}
+
+export interface ValidationIssue {
+  /** Where the problem is, e.g. "datasets[1].owner" ("" for the document itself). */
+  path: string;
+  /** Short machine-readable rule id, e.g. "unknown-party". */
+  rule: string;
+  message: string;
+}
+
+/** Party name -> compact JWS approval. */
+export type Approvals = Record<string, string>;
+
+export interface ApprovalReport {
+  ok: boolean;
+  contractHash: string;
+  /** Parties whose approval is required (every dataset owner), sorted. */
+  required: string[];
+  /** Parties whose approval verified (required or not), sorted. */
+  approved: string[];
+  /** Required parties with no approval at all, sorted. */
+  missing: string[];
+  /** Approvals that were supplied but do not verify, with the reason. */
+  invalid: { party: string; reason: string }[];
+}
+
+// Key Vault Secure Key Release policy grammar
+// (learn.microsoft.com/azure/key-vault/keys/policy-grammar).
+export type ClaimOperator =
+  | "equals"
+  | "notEquals"
+  | "less"
+  | "lessOrEquals"
+  | "greater"
+  | "greaterOrEquals"
+  | "exists";
+
+export type ClaimCondition = { claim: string } & Partial<Record<ClaimOperator, unknown>>;
+export type Condition = ClaimCondition | { allOf: Condition[] } | { anyOf: Condition[] };
+
+export interface AuthorityRule {
+  authority: string;
+  allOf?: Condition[];
+  anyOf?: Condition[];
+}
+
+export interface ReleasePolicy {
+  version: "1.0.0";
+  anyOf: AuthorityRule[];
+}
+
+/** Decoded attestation token payload. */
+export type Claims = Record<string, unknown>;
+
+export interface PolicyFailure {
+  /** The authority rule that was evaluated, when one matched the token issuer. */
+  authority?: string;
+  /** Where in the policy the failing condition is, e.g. "anyOf[0].allOf[2]". */
+  path: string;
+  claim?: string;
+  operator?: string;
+  expected?: unknown;
+  /** The value the token carried; undefined when the claim is absent (then `absent` is true). */
+  actual?: unknown;
+  absent?: boolean;
+  reason: string;
+}
+
+export type PolicyDecision =
+  | { allowed: true; authority: string }
+  | { allowed: false; failure: PolicyFailure };
