@@ -1,0 +1,248 @@
+// The whole collaboration: resource group, network, attestation, the confidential cluster, one vault
+// per party (optionally in the party's own subscription), shared storage, and — once the contract is
+// complete and every dataset owner approved it — the enclave workload. CleanRoom only wires; names,
+// policies and the contract come from planCleanRoom().
+import * as pulumi from "@pulumi/pulumi";
+import * as resources from "@pulumi/azure-native/resources/index.js";
+import { canonicalJson, type Contract, type ReleasePolicy } from "../enclave-app/src/protocol/index.ts";
+import { Attestation } from "./attestation.ts";
+import { ConfidentialCluster } from "./cluster.ts";
+import { Network } from "./network.ts";
+import { PartyVault } from "./party-vault.ts";
+import { planCleanRoom, type CleanRoomArgs, type CleanRoomPhase, type CleanRoomPlan } from "./plan.ts";
+import { normalizePrincipal, type PrincipalRef } from "./roles.ts";
+import { SharedStorage } from "./storage.ts";
+import { EnclaveWorkload } from "./workload.ts";
+
+export const CLEAN_ROOM_TYPE = "cleanroom:index:CleanRoom";
+
+export interface PartyOutputs {
+  vaultName: string;
+  vaultUri: pulumi.Output<string>;
+  keyName: string;
+  /** Versionless: https://<vault>.vault.azure.net/keys/<key> */
+  keyId: string;
+  keyUriWithVersion: pulumi.Output<string>;
+  inputContainer: string;
+}
+
+export class CleanRoom extends pulumi.ComponentResource {
+  readonly plan: CleanRoomPlan;
+  readonly phase: CleanRoomPhase;
+  readonly resourceGroupName: pulumi.Output<string>;
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterId: pulumi.Output<string>;
+  readonly oidcIssuerUrl: pulumi.Output<string>;
+  /** Secret. */
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly parties: Record<string, PartyOutputs>;
+  readonly storageAccountName: string;
+  readonly blobEndpoint: string;
+  readonly attestationEndpoint: pulumi.Output<string>;
+  readonly releasePolicy: ReleasePolicy;
+  readonly releasePolicyDigest: string;
+  readonly contract: Contract | undefined;
+  readonly contractJson: string | undefined;
+  readonly contractHash: string | undefined;
+  readonly resultLocation: string | undefined;
+  readonly workload: EnclaveWorkload | undefined;
+
+  constructor(name: string, args: CleanRoomArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(CLEAN_ROOM_TYPE, name, {}, opts);
+    const plan = planCleanRoom(args);
+    this.plan = plan;
+    this.phase = plan.phase;
+    const tags = { "cleanroom.io/collaboration": args.collaboration, ...args.tags };
+
+    for (const p of args.parties) {
+      if (p.tenantId !== undefined && p.tenantId !== args.tenantId) {
+        pulumi.log.warn(
+          `party "${p.name}": its vault is in tenant ${p.tenantId}, not the collaboration tenant ${args.tenantId}. ` +
+            `Azure RBAC cannot grant a role to a managed identity of another tenant, so the release role assignment ` +
+            `for the cluster's kubelet identity will be rejected; see docs/infrastructure.md "Parties in other tenants".`,
+          this,
+        );
+      }
+    }
+
+    const group = new resources.ResourceGroup(
+      `${name}-rg`,
+      { resourceGroupName: plan.resourceGroupName, location: args.location, tags },
+      { parent: this },
+    );
+
+    const network = new Network(
+      `${name}-network`,
+      { resourceGroupName: group.name, location: args.location, vnetName: plan.vnetName, ...args.network, tags },
+      { parent: this },
+    );
+
+    const attestation = new Attestation(
+      `${name}-attestation`,
+      { location: args.location, resourceGroupName: group.name, choice: plan.attestation.choice, tags },
+      { parent: this },
+    );
+
+    const cluster = new ConfidentialCluster(
+      `${name}-cluster`,
+      {
+        resourceGroupName: group.name,
+        location: args.location,
+        clusterName: plan.clusterName,
+        nodeResourceGroupName: plan.nodeResourceGroupName,
+        tenantId: args.tenantId,
+        adminGroupObjectIds: args.clusterAdminGroupObjectIds,
+        nodeSubnetId: network.nodeSubnetId,
+        controlPlaneIdentityName: plan.identities.controlPlane,
+        kubeletIdentityName: plan.identities.kubelet,
+        ...args.cluster,
+        tags,
+      },
+      { parent: this },
+    );
+
+    // In confidential-node mode Microsoft's release tool authenticates through IMDS, i.e. as the
+    // kubelet identity: that identity, and only on each party's key, gets the release role.
+    const releasePrincipalId = cluster.kubeletIdentity.principalId;
+    const partyIpRanges = args.parties.flatMap((p) => p.ipRanges ?? []);
+
+    this.parties = {};
+    const vaults: PartyVault[] = [];
+    for (const [i, party] of args.parties.entries()) {
+      const partyPlan = plan.parties[i]!;
+      let vaultGroupName: pulumi.Input<string> = group.name;
+      const partyOpts: pulumi.ComponentResourceOptions = { parent: this };
+      if (party.provider) {
+        // The party's own subscription: its vault needs a resource group there.
+        const partyGroup = new resources.ResourceGroup(
+          `${name}-${party.name}-rg`,
+          { resourceGroupName: `${args.collaboration}-${party.name}-rg`, location: args.location, tags },
+          { parent: this, provider: party.provider },
+        );
+        vaultGroupName = partyGroup.name;
+        partyOpts.providers = [party.provider];
+      }
+      const vault = new PartyVault(
+        `${name}-${party.name}`,
+        {
+          party: party.name,
+          resourceGroupName: vaultGroupName,
+          location: args.location,
+          tenantId: partyPlan.tenantId,
+          vaultName: partyPlan.vaultName,
+          keySize: party.keySize,
+          attestation: plan.attestationRequirements,
+          attestationEndpoint: attestation.endpoint,
+          admins: party.admins,
+          uploaders: party.uploaders,
+          releasePrincipalId,
+          allowedSubnetIds: [network.nodeSubnetId],
+          allowedIpRanges: party.ipRanges,
+          tags,
+        },
+        partyOpts,
+      );
+      vaults.push(vault);
+      this.parties[party.name] = {
+        vaultName: partyPlan.vaultName,
+        vaultUri: vault.vaultUri,
+        keyName: vault.keyName,
+        keyId: vault.keyId,
+        keyUriWithVersion: vault.keyUriWithVersion,
+        inputContainer: partyPlan.inputContainer,
+      };
+    }
+
+    const recipients = new Set(args.recipients);
+    const outputReaders: PrincipalRef[] = args.parties
+      .filter((p) => recipients.has(p.name))
+      .flatMap((p) => p.resultReaders ?? p.uploaders);
+    const storage = new SharedStorage(
+      `${name}-storage`,
+      {
+        resourceGroupName: group.name,
+        location: args.location,
+        accountName: plan.storageAccountName,
+        parties: args.parties.map((p) => ({ name: p.name, uploaders: p.uploaders })),
+        outputReaders: dedupePrincipals(outputReaders),
+        allowedSubnetIds: [network.nodeSubnetId],
+        allowedIpRanges: [...new Set(partyIpRanges)],
+        skuName: args.storage?.skuName,
+        deleteRetentionDays: args.storage?.deleteRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    if (plan.contract && args.approvals) {
+      this.workload = new EnclaveWorkload(
+        `${name}-workload`,
+        {
+          kubeconfig: cluster.kubeconfig,
+          resourceGroupName: group.name,
+          location: args.location,
+          identityName: plan.identities.workload,
+          oidcIssuerUrl: cluster.oidcIssuerUrl,
+          contract: plan.contract,
+          approvals: args.approvals,
+          storage: {
+            blobEndpoint: storage.blobEndpoint,
+            inputContainerIds: Object.fromEntries(
+              [...new Set(plan.contract.datasets.map((d) => d.owner))].map((owner) => [owner, storage.inputContainers[owner]!.id]),
+            ),
+            outputContainerName: storage.outputContainer.name,
+            outputContainerId: storage.outputContainer.id,
+          },
+          mode: plan.attestationRequirements.mode,
+          attestationEndpoint: attestation.endpoint,
+          kubeletIdentityClientId: cluster.kubeletIdentity.clientId,
+          ...args.workload,
+          tags,
+        },
+        // The run needs the node pool, every party's key and its release role assignment in place.
+        { parent: this, dependsOn: [cluster, ...vaults] },
+      );
+    } else {
+      this.workload = undefined;
+    }
+
+    this.resourceGroupName = group.name;
+    this.clusterName = cluster.clusterName;
+    this.clusterId = cluster.clusterId;
+    this.oidcIssuerUrl = cluster.oidcIssuerUrl;
+    this.kubeconfig = cluster.kubeconfig;
+    this.storageAccountName = storage.accountName;
+    this.blobEndpoint = storage.blobEndpoint;
+    this.attestationEndpoint = attestation.endpoint;
+    this.releasePolicy = plan.parties[0]!.kek.releasePolicy;
+    this.releasePolicyDigest = plan.parties[0]!.kek.releasePolicyDigest;
+    this.contract = plan.contract;
+    this.contractJson = plan.contract ? canonicalJson(plan.contract) : undefined;
+    this.contractHash = plan.contractHash;
+    this.resultLocation = plan.resultLocation;
+
+    this.registerOutputs({
+      phase: this.phase,
+      clusterName: this.clusterName,
+      clusterId: this.clusterId,
+      oidcIssuerUrl: this.oidcIssuerUrl,
+      kubeconfig: this.kubeconfig,
+      storageAccountName: this.storageAccountName,
+      blobEndpoint: this.blobEndpoint,
+      attestationEndpoint: this.attestationEndpoint,
+      releasePolicy: this.releasePolicy,
+      contractHash: this.contractHash,
+      resultLocation: this.resultLocation,
+    });
+  }
+}
+
+function dedupePrincipals(list: PrincipalRef[]): PrincipalRef[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const id = normalizePrincipal(p).objectId;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

@@ -1,0 +1,96 @@
+// The clean-room component library: what a platform team imports to build a collaboration.
+export { CleanRoom, CLEAN_ROOM_TYPE, type PartyOutputs } from "./clean-room.ts";
+export {
+  planCleanRoom,
+  validateCleanRoomArgs,
+  pendingContractInputs,
+  cleanRoomContract,
+  type CleanRoomArgs,
+  type CleanRoomPartyArgs,
+  type CleanRoomDatasetArgs,
+  type CleanRoomClusterOptions,
+  type CleanRoomWorkloadOptions,
+  type CleanRoomPlan,
+  type CleanRoomPhase,
+  type PartyPlan,
+} from "./plan.ts";
+export { Network, validateNetworkArgs, NETWORK_TYPE, NODE_SUBNET_SERVICE_ENDPOINTS, type NetworkArgs } from "./network.ts";
+export {
+  Attestation,
+  validateAttestationArgs,
+  expectedAttestationEndpoint,
+  checkAttestUri,
+  ATTESTATION_TYPE,
+  type AttestationArgs,
+  type AttestationChoice,
+} from "./attestation.ts";
+export {
+  ATTESTATION_REGION_CODES,
+  attestationRegionCode,
+  sharedAttestationEndpoint,
+  dedicatedAttestationEndpoint,
+  normalizeLocation,
+} from "./attestation-endpoints.ts";
+export {
+  ConfidentialCluster,
+  validateConfidentialClusterArgs,
+  enclaveTee,
+  CONFIDENTIAL_CLUSTER_TYPE,
+  ENCLAVE_NODE_LABEL,
+  ENCLAVE_TAINT,
+  SYSTEM_POOL_TAINT,
+  DEFAULT_SYSTEM_VM_SIZE,
+  type ConfidentialClusterArgs,
+  type NodePoolSizing,
+  type ClusterNetworkPolicy,
+  type UpgradeChannel,
+} from "./cluster.ts";
+export { parseConfidentialSize, DEFAULT_ENCLAVE_VM_SIZE, type ConfidentialSize, type ConfidentialTee } from "./vm-sizes.ts";
+export {
+  PartyVault,
+  validatePartyVaultArgs,
+  planKek,
+  PARTY_VAULT_TYPE,
+  KEK_SIZES,
+  DEFAULT_KEK_SIZE,
+  KEK_OPERATIONS,
+  type PartyVaultArgs,
+  type KekPlan,
+  type KekSize,
+} from "./party-vault.ts";
+export { SharedStorage, validateSharedStorageArgs, SHARED_STORAGE_TYPE, type SharedStorageArgs, type SharedStorageParty, type ContainerRef } from "./storage.ts";
+export {
+  EnclaveWorkload,
+  validateEnclaveWorkloadArgs,
+  enclaveJobName,
+  imageProblem,
+  ENCLAVE_WORKLOAD_TYPE,
+  WORKLOAD_IDENTITY_AUDIENCE,
+  type EnclaveWorkloadArgs,
+  type WorkloadStorage,
+} from "./workload.ts";
+export {
+  enclavePodTemplate,
+  enclaveEnv,
+  enclaveNetworkPolicySpec,
+  duckdbMemoryLimit,
+  duckdbThreads,
+  DEFAULT_RESOURCES,
+  RUNTIME_OVERHEAD_MIB,
+  CONFIG_MOUNT_PATH,
+  SCRATCH_MOUNT_PATH,
+  ENCLAVE_APP_LABEL,
+  type TpmAccess,
+  type EnclaveResources,
+  type EnclavePodOptions,
+} from "./workload-spec.ts";
+export { verifyContractApprovals, isVerifiedFor, ApprovalsRejectedError, type VerifiedApprovals } from "./approvals.ts";
+export { buildKubeloginKubeconfig, parseClusterEndpoint, AKS_AAD_SERVER_ID, KUBELOGIN_MODES, KubeconfigError, type KubeloginMode } from "./kubeconfig.ts";
+export { BuiltInRoles, roleDefinitionId, roleDefinitionIdForScope, subscriptionOf, keyScope, type BuiltInRole, type PrincipalRef, type PrincipalType } from "./roles.ts";
+export * as naming from "./naming.ts";
+export {
+  ComponentArgsError,
+  DeploymentMismatchError,
+  type ComponentErrorCode,
+  type ValidationIssue,
+} from "./validation.ts";

@@ -1,0 +1,442 @@
+// Everything about a clean room that can be known before deployment, as plain data: physical names,
+// the attestation endpoint, each party's release policy, key name and versionless key id, and — once
+// every party has supplied its public keys and every dataset its digests — the contract itself.
+// The CleanRoom component, the stack program and the example generator all derive these from the
+// same function, so the contract the parties sign is byte-for-byte the one the program deploys.
+import type { JsonWebKey } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  DATASET_NAME,
+  contractHash,
+  validateContract,
+  type AttestationRequirements,
+  type ColumnSpec,
+  type Contract,
+  type IsolationMode,
+  type PrivacyRules,
+} from "../enclave-app/src/protocol/index.ts";
+import { expectedAttestationEndpoint, validateAttestationArgs, type AttestationChoice } from "./attestation.ts";
+import { enclaveTee, validateConfidentialClusterArgs, type ClusterNetworkPolicy, type NodePoolSizing, type UpgradeChannel } from "./cluster.ts";
+import type { KubeloginMode } from "./kubeconfig.ts";
+import {
+  attestationProviderName,
+  blobEndpoint,
+  clusterName,
+  identityName,
+  inputContainerName,
+  NAME_RULES,
+  namingContext,
+  nodeResourceGroupName,
+  OUTPUT_CONTAINER_NAME,
+  resourceGroupName,
+  storageAccountName,
+  vaultName,
+  vnetName,
+  type NamingContext,
+} from "./naming.ts";
+import { validateNetworkArgs } from "./network.ts";
+import { planKek, validatePartyVaultArgs, type KekPlan } from "./party-vault.ts";
+import type { PrincipalRef } from "./roles.ts";
+import { validateSharedStorageArgs } from "./storage.ts";
+import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
+import { imageProblem } from "./workload.ts";
+import type { EnclaveResources, TpmAccess } from "./workload-spec.ts";
+import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
+
+export interface CleanRoomPartyArgs {
+  /** ^[a-z][a-z0-9-]{1,22}$ without "--" or a trailing "-". */
+  name: string;
+  /** Tenant of the party's vault subscription; defaults to the collaboration tenant. */
+  tenantId?: string;
+  /** Key Vault Crypto Officer on the party's vault. */
+  admins: PrincipalRef[];
+  /** Storage Blob Data Contributor on the party's input container, Key Vault Crypto User on its key. */
+  uploaders: PrincipalRef[];
+  /** Storage Blob Data Reader on the output container when the party is a recipient; defaults to uploaders. */
+  resultReaders?: PrincipalRef[];
+  /** The party's public IPv4 ranges, allowed through the vault and storage firewalls. */
+  ipRanges?: string[];
+  /** An azure-native Provider for the party's own subscription: its vault, key and their role assignments use it. */
+  provider?: pulumi.ProviderResource;
+  /** Override of the derived vault name (3-24 chars). */
+  vaultName?: string;
+  /** 3072 (default) or 4096. */
+  keySize?: number;
+  /** Phase 2: the public key that verifies this party's approval (EC P-256 or RSA >= 2048, JWK). */
+  signingKey?: JsonWebKey;
+  /** Phase 2: the public part of the party's Key Vault key (downloaded after phase 1). */
+  kekPublicKey?: JsonWebKey;
+}
+
+export interface CleanRoomDatasetArgs {
+  /** SQL table name ^[a-z_][a-z0-9_]{0,62}$. */
+  name: string;
+  owner: string;
+  /** Blob name inside the owner's input container. */
+  blobName: string;
+  format: "csv" | "parquet";
+  schema: ColumnSpec[];
+  /** Phase 2: sha256 of the uploaded ciphertext. */
+  ciphertextSha256?: string;
+  /** Phase 2: plaintext byte length. */
+  plaintextLength?: number;
+}
+
+export interface CleanRoomClusterOptions {
+  kubernetesVersion?: string;
+  systemPool?: NodePoolSizing;
+  enclavePool?: NodePoolSizing;
+  networkPolicy?: ClusterNetworkPolicy;
+  upgradeChannel?: UpgradeChannel;
+  apiServerAuthorizedIpRanges?: string[];
+  kubeloginMode?: KubeloginMode;
+}
+
+export interface CleanRoomWorkloadOptions {
+  tpm?: TpmAccess;
+  resources?: Partial<EnclaveResources>;
+  activeDeadlineSeconds?: number;
+  backoffLimit?: number;
+  ttlSecondsAfterFinished?: number;
+  runAsUser?: number;
+  runSuffix?: string;
+  namespace?: string;
+}
+
+export interface CleanRoomArgs {
+  /** Lowercase letters, digits and single hyphens, 3-40 chars: prefixes every resource name. */
+  collaboration: string;
+  /** Azure region with confidential VM capacity, e.g. "westeurope". */
+  location: string;
+  /** Entra tenant of the collaboration's subscription. */
+  tenantId: string;
+  /** Changes globally unique names (vaults, storage, attestation); default: the collaboration name. */
+  namingSeed?: string;
+  /** Default "confidential-node" (the only mode provisioned). */
+  isolationMode?: IsolationMode;
+  /** Default: a dedicated provider. */
+  attestation?: { kind: "dedicated"; providerName?: string } | { kind: "shared" };
+  parties: CleanRoomPartyArgs[];
+  datasets: CleanRoomDatasetArgs[];
+  sql: string;
+  privacy: PrivacyRules;
+  recipients: string[];
+  /** <registry>/<repository>@sha256:<digest>. */
+  enclaveImage: string;
+  /** From verifyContractApprovals(); when present (and valid for the contract) the enclave workload is created. */
+  approvals?: VerifiedApprovals;
+  /** Entra groups administering the cluster. */
+  clusterAdminGroupObjectIds: string[];
+  cluster?: CleanRoomClusterOptions;
+  network?: { addressSpace?: string; nodeSubnetPrefix?: string };
+  storage?: { accountName?: string; skuName?: "Standard_LRS" | "Standard_ZRS" | "Standard_GRS" | "Standard_GZRS"; deleteRetentionDays?: number };
+  workload?: CleanRoomWorkloadOptions;
+  tags?: Record<string, string>;
+}
+
+export interface PartyPlan {
+  name: string;
+  tenantId: string;
+  vaultName: string;
+  inputContainer: string;
+  kek: KekPlan;
+}
+
+export type CleanRoomPhase = "awaiting-contract-inputs" | "awaiting-approvals" | "approved";
+
+export interface CleanRoomPlan {
+  naming: NamingContext;
+  resourceGroupName: string;
+  clusterName: string;
+  nodeResourceGroupName: string;
+  vnetName: string;
+  storageAccountName: string;
+  blobEndpoint: string;
+  outputContainer: string;
+  identities: { controlPlane: string; kubelet: string; workload: string };
+  attestation: { choice: AttestationChoice; endpoint: string };
+  attestationRequirements: AttestationRequirements;
+  parties: PartyPlan[];
+  /** Present once every party key and dataset digest is known. */
+  contract?: Contract;
+  contractHash?: string;
+  /** What is still missing before the contract can be built (phase 1). */
+  pendingContractInputs: string[];
+  /** https://<account>.blob.core.windows.net/<output>/<contractHash>/ */
+  resultLocation?: string;
+  phase: CleanRoomPhase;
+}
+
+function attestationChoice(args: CleanRoomArgs, naming: NamingContext): AttestationChoice {
+  const a = args.attestation ?? { kind: "dedicated" as const };
+  return a.kind === "shared" ? { kind: "shared" } : { kind: "dedicated", providerName: a.providerName ?? attestationProviderName(naming) };
+}
+
+/** Every problem with the arguments, including those of the components CleanRoom composes. */
+export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
+  const out = new IssueList();
+  if (typeof args.collaboration !== "string" || !NAME_RULES.collaboration.test(args.collaboration)) {
+    out.add("collaboration", "collaboration-name", `"${String(args.collaboration)}" must be 3-40 lowercase letters, digits and single hyphens, starting with a letter`);
+    return out.issues; // every derived name depends on it
+  }
+  const naming = namingContext(args.collaboration, args.namingSeed);
+  if (!isGuid(args.tenantId)) out.add("tenantId", "guid", `"${String(args.tenantId)}" is not a tenant id (GUID)`);
+
+  const mode = args.isolationMode ?? "confidential-node";
+  if (mode === "confidential-container") {
+    out.add(
+      "isolationMode",
+      "isolation-mode-not-provisioned",
+      "confidential-container needs Confidential ACI virtual nodes, which this project does not provision yet; use confidential-node (the protocol and policies already support both)",
+    );
+  } else if (mode !== "confidential-node") {
+    out.add("isolationMode", "enum", `must be "confidential-node"; got "${String(mode)}"`);
+  }
+
+  // Parties.
+  if (!Array.isArray(args.parties) || args.parties.length < 2) {
+    out.add("parties", "min-parties", `a clean room needs at least 2 parties; got ${Array.isArray(args.parties) ? args.parties.length : 0}`);
+  }
+  const parties = Array.isArray(args.parties) ? args.parties : [];
+  const partyNames = new Set<string>();
+  const vaultNames = new Map<string, string>();
+  parties.forEach((p, i) => {
+    const at = `parties[${i}]`;
+    if (typeof p.name !== "string" || !NAME_RULES.party.test(p.name)) {
+      out.add(`${at}.name`, "party-name", `"${String(p.name)}" must be 2-23 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`);
+      return;
+    }
+    if (partyNames.has(p.name)) out.add(`${at}.name`, "duplicate-party", `party "${p.name}" appears more than once`);
+    partyNames.add(p.name);
+    if (p.tenantId !== undefined && !isGuid(p.tenantId)) out.add(`${at}.tenantId`, "guid", `"${String(p.tenantId)}" is not a tenant id (GUID)`);
+    const vName = p.vaultName ?? vaultName(naming, p.name);
+    const clash = vaultNames.get(vName);
+    if (clash) out.add(`${at}.vaultName`, "duplicate-vault-name", `vault name "${vName}" is also used by party "${clash}"`);
+    vaultNames.set(vName, p.name);
+    const vaultIssues = validatePartyVaultArgs({
+      party: p.name,
+      resourceGroupName: "-",
+      location: args.location,
+      tenantId: p.tenantId ?? (isGuid(args.tenantId) ? args.tenantId : "00000000-0000-0000-0000-000000000000"),
+      vaultName: vName,
+      keySize: p.keySize,
+      attestation: { authority: "https://placeholder.attest.azure.net", mode: "confidential-node" },
+      admins: p.admins,
+      uploaders: p.uploaders,
+      releasePrincipalId: "-",
+      allowedSubnetIds: ["-"],
+      allowedIpRanges: p.ipRanges,
+    }).filter((i) => i.path !== "party" && i.path !== "tenantId");
+    out.addAll(at, vaultIssues.map((i) => (i.path === "allowedIpRanges" || i.path.startsWith("allowedIpRanges[") ? { ...i, path: i.path.replace("allowedIpRanges", "ipRanges") } : i)));
+    (p.resultReaders ?? []).forEach((r, j) => {
+      const id = typeof r === "string" ? r : r.objectId;
+      if (!isGuid(id)) out.add(`${at}.resultReaders[${j}]`, "guid", `"${String(id)}" is not an Entra object id (GUID)`);
+    });
+  });
+
+  // Datasets.
+  const datasetNames = new Set<string>();
+  (Array.isArray(args.datasets) ? args.datasets : []).forEach((d, i) => {
+    const at = `datasets[${i}]`;
+    if (typeof d.name !== "string" || !DATASET_NAME.test(d.name)) out.add(`${at}.name`, "dataset-name", `"${String(d.name)}" must match ${DATASET_NAME.source} (it becomes a SQL table name)`);
+    else if (datasetNames.has(d.name)) out.add(`${at}.name`, "duplicate-dataset", `dataset "${d.name}" appears more than once`);
+    datasetNames.add(d.name);
+    if (!partyNames.has(d.owner)) out.add(`${at}.owner`, "unknown-party", `owner "${String(d.owner)}" is not one of the parties (${[...partyNames].join(", ")})`);
+    if (typeof d.blobName !== "string" || d.blobName.length === 0 || d.blobName.length > 1024 || d.blobName.startsWith("/")) {
+      out.add(`${at}.blobName`, "blob-name", `"${String(d.blobName)}" must be a blob name of 1-1024 characters not starting with "/"`);
+    }
+    if (d.format !== "csv" && d.format !== "parquet") out.add(`${at}.format`, "enum", `must be "csv" or "parquet"; got "${String(d.format)}"`);
+    if (!Array.isArray(d.schema) || d.schema.length === 0) out.add(`${at}.schema`, "empty-schema", "a dataset needs at least one column");
+    if (d.ciphertextSha256 !== undefined && !/^[0-9a-f]{64}$/.test(d.ciphertextSha256)) {
+      out.add(`${at}.ciphertextSha256`, "sha256-hex", "must be 64 lowercase hex characters");
+    }
+    if (d.plaintextLength !== undefined && (!Number.isSafeInteger(d.plaintextLength) || d.plaintextLength < 0)) {
+      out.add(`${at}.plaintextLength`, "length", `must be a non-negative integer; got ${String(d.plaintextLength)}`);
+    }
+    if ((d.ciphertextSha256 === undefined) !== (d.plaintextLength === undefined)) {
+      out.add(at, "digest-and-length", "ciphertextSha256 and plaintextLength are given together (both come from `cleanroom encrypt`)");
+    }
+  });
+  if (!Array.isArray(args.datasets) || args.datasets.length === 0) out.add("datasets", "required", "at least one dataset is needed");
+
+  // Contract inputs.
+  if (typeof args.sql !== "string" || args.sql.trim() === "") out.add("sql", "empty-sql", "the SQL the parties approve must not be empty");
+  if (!Array.isArray(args.recipients) || args.recipients.length === 0) out.add("recipients", "required", "at least one recipient party is needed");
+  (args.recipients ?? []).forEach((r, i) => {
+    if (!partyNames.has(r)) out.add(`recipients[${i}]`, "unknown-party", `recipient "${r}" is not one of the parties`);
+    if (args.recipients.indexOf(r) !== i) out.add(`recipients[${i}]`, "duplicate-recipient", `recipient "${r}" is listed twice`);
+  });
+  const privacy = args.privacy;
+  if (!privacy || !Number.isInteger(privacy.minGroupSize) || privacy.minGroupSize < 2) {
+    out.add("privacy.minGroupSize", "k-too-small", `minGroupSize (k) must be an integer >= 2; got ${String(privacy?.minGroupSize)}`);
+  }
+  if (privacy && !(privacy.allowedColumns ?? []).includes(privacy.countColumn)) {
+    out.add("privacy.allowedColumns", "count-column-not-allowed", `allowedColumns must include the count column "${privacy.countColumn}"`);
+  }
+  const image = imageProblem(args.enclaveImage);
+  if (image) out.add("enclaveImage", "image-not-pinned", image);
+
+  // Composed components.
+  const choice = attestationChoice(args, naming);
+  for (const i of validateAttestationArgs({ location: args.location, resourceGroupName: "-", choice })) {
+    // The region is a top-level argument; only provider problems belong under "attestation".
+    if (i.path === "location") out.add("location", i.rule, i.message);
+    else out.addAll("attestation", [i]);
+  }
+  const clusterIssues = validateConfidentialClusterArgs({
+    resourceGroupName: "-",
+    location: args.location,
+    clusterName: clusterName(naming),
+    nodeResourceGroupName: nodeResourceGroupName(naming),
+    tenantId: isGuid(args.tenantId) ? args.tenantId : "00000000-0000-0000-0000-000000000000",
+    adminGroupObjectIds: args.clusterAdminGroupObjectIds,
+    nodeSubnetId: "-",
+    controlPlaneIdentityName: identityName(naming, "controlplane"),
+    kubeletIdentityName: identityName(naming, "kubelet"),
+    ...args.cluster,
+  });
+  for (const i of clusterIssues) {
+    if (i.path.startsWith("adminGroupObjectIds")) out.add(i.path.replace("adminGroupObjectIds", "clusterAdminGroupObjectIds"), i.rule, i.message);
+    else out.addAll("cluster", [i]);
+  }
+  if (mode === "confidential-node" && enclaveTee(args.cluster ?? {}) === "tdx") {
+    out.add(
+      "cluster.enclavePool.vmSize",
+      "tee-not-in-release-policy",
+      `"${args.cluster?.enclavePool?.vmSize}" is an Intel TDX size, but confidential-node release policies require SEV-SNP claims (x-ms-isolation-tee.x-ms-attestation-type = sevsnpvm): keys could never be released. Use an SEV-SNP size such as Standard_DC4as_v5`,
+    );
+  }
+  out.addAll("network", validateNetworkArgs({ resourceGroupName: "-", location: args.location, vnetName: vnetName(naming), ...args.network }));
+  out.addAll(
+    "storage",
+    validateSharedStorageArgs({
+      resourceGroupName: "-",
+      location: args.location,
+      accountName: args.storage?.accountName ?? storageAccountName(naming),
+      parties: [], // party names and principals are checked above
+      outputReaders: [],
+      allowedSubnetIds: ["-"],
+      skuName: args.storage?.skuName,
+      deleteRetentionDays: args.storage?.deleteRetentionDays,
+    }),
+  );
+  if (args.approvals !== undefined && pendingContractInputs(args).length > 0) {
+    out.add("approvals", "approvals-without-contract", "approvals were given but the contract is not complete yet (party keys or dataset digests are missing)");
+  }
+  return out.issues;
+}
+
+/** What is still missing before the contract can be built, as "parties.bank.kekPublicKey"-style names. */
+export function pendingContractInputs(args: Pick<CleanRoomArgs, "parties" | "datasets">): string[] {
+  const missing: string[] = [];
+  for (const p of args.parties ?? []) {
+    if (p.signingKey === undefined) missing.push(`parties.${p.name}.signingKey`);
+    if (p.kekPublicKey === undefined) missing.push(`parties.${p.name}.kekPublicKey`);
+  }
+  for (const d of args.datasets ?? []) {
+    if (d.ciphertextSha256 === undefined) missing.push(`datasets.${d.name}.ciphertextSha256`);
+    if (d.plaintextLength === undefined) missing.push(`datasets.${d.name}.plaintextLength`);
+  }
+  return missing;
+}
+
+/**
+ * The plan; throws ComponentArgsError listing every problem (including the contract's own rules, under
+ * "contract.", once the contract is complete).
+ */
+export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
+  throwIfIssues("CleanRoom", validateCleanRoomArgs(args));
+  const naming = namingContext(args.collaboration, args.namingSeed);
+  const choice = attestationChoice(args, naming);
+  const endpoint = expectedAttestationEndpoint({ location: args.location, choice });
+  const attestationRequirements: AttestationRequirements = { authority: endpoint, mode: args.isolationMode ?? "confidential-node" };
+
+  const parties: PartyPlan[] = args.parties.map((p) => {
+    const vName = p.vaultName ?? vaultName(naming, p.name);
+    return {
+      name: p.name,
+      tenantId: p.tenantId ?? args.tenantId,
+      vaultName: vName,
+      inputContainer: inputContainerName(p.name),
+      kek: planKek({ party: p.name, vaultName: vName, keySize: p.keySize, attestation: attestationRequirements }),
+    };
+  });
+  const account = args.storage?.accountName ?? storageAccountName(naming);
+  const pending = pendingContractInputs(args);
+
+  let contract: Contract | undefined;
+  if (pending.length === 0) {
+    const candidate = buildContract(args, parties, attestationRequirements);
+    const result = validateContract(candidate);
+    if (!result.ok) {
+      throwIfIssues("CleanRoom", result.issues.map((i) => ({ ...i, path: i.path ? `contract.${i.path}` : "contract" })));
+    } else {
+      contract = result.contract;
+    }
+  }
+  if (contract && args.approvals !== undefined && !isVerifiedFor(args.approvals, contract)) {
+    throwIfIssues("CleanRoom", [
+      {
+        path: "approvals",
+        rule: "approvals-not-verified",
+        message: `must come from verifyContractApprovals() for this contract (${contractHash(contract)}); the workload never runs on unverified approvals`,
+      },
+    ]);
+  }
+  const hash = contract ? contractHash(contract) : undefined;
+  return {
+    naming,
+    resourceGroupName: resourceGroupName(naming),
+    clusterName: clusterName(naming),
+    nodeResourceGroupName: nodeResourceGroupName(naming),
+    vnetName: vnetName(naming),
+    storageAccountName: account,
+    blobEndpoint: blobEndpoint(account),
+    outputContainer: OUTPUT_CONTAINER_NAME,
+    identities: {
+      controlPlane: identityName(naming, "controlplane"),
+      kubelet: identityName(naming, "kubelet"),
+      workload: identityName(naming, "workload"),
+    },
+    attestation: { choice, endpoint },
+    attestationRequirements,
+    parties,
+    contract,
+    contractHash: hash,
+    pendingContractInputs: pending,
+    resultLocation: hash ? `${blobEndpoint(account)}/${OUTPUT_CONTAINER_NAME}/${hash}/` : undefined,
+    phase: !contract ? "awaiting-contract-inputs" : args.approvals ? "approved" : "awaiting-approvals",
+  };
+}
+
+function buildContract(args: CleanRoomArgs, parties: PartyPlan[], attestation: AttestationRequirements): Contract {
+  const byName = new Map(parties.map((p) => [p.name, p]));
+  return {
+    version: "1.0",
+    collaboration: args.collaboration,
+    parties: args.parties.map((p) => ({
+      name: p.name,
+      signingKey: p.signingKey!,
+      kek: { keyId: byName.get(p.name)!.kek.keyId, publicKey: p.kekPublicKey! },
+    })),
+    datasets: args.datasets.map((d) => ({
+      name: d.name,
+      owner: d.owner,
+      blobPath: `${inputContainerName(d.owner)}/${d.blobName}`,
+      format: d.format,
+      schema: d.schema.map((c) => ({ name: c.name, type: c.type })),
+      ciphertextSha256: d.ciphertextSha256!,
+      plaintextLength: d.plaintextLength!,
+    })),
+    sql: args.sql,
+    privacy: { minGroupSize: args.privacy.minGroupSize, countColumn: args.privacy.countColumn, allowedColumns: [...args.privacy.allowedColumns] },
+    recipients: [...args.recipients],
+    enclave: { image: args.enclaveImage },
+    attestation,
+  };
+}
+
+/** The contract the arguments describe, or undefined while inputs are missing. Throws on invalid args. */
+export function cleanRoomContract(args: CleanRoomArgs): Contract | undefined {
+  return planCleanRoom(args).contract;
+}

@@ -1,0 +1,184 @@
+// The enclave Job's pod, as plain data: what the runtime reads (env, mounts), where it may run (the
+// confidential pool only), and what it may do (non-root, read-only root, no capabilities, memory-backed
+// scratch, egress to DNS and HTTPS only). Kept apart from the component so it can be read and tested
+// as a spec.
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { ENCLAVE_NODE_LABEL, ENCLAVE_TAINT } from "./cluster.ts";
+
+export const CONFIG_MOUNT_PATH = "/etc/cleanroom";
+export const SCRATCH_MOUNT_PATH = "/scratch";
+export const ENCLAVE_APP_LABEL = { key: "app.kubernetes.io/name", value: "cleanroom-enclave" } as const;
+export const IMDS_ADDRESS = "169.254.169.254";
+/** Private ranges the enclave never needs: in-cluster services, pods and the VNet stay unreachable. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+export type TpmAccess =
+  /** Bind-mount /dev/tpmrm0 from the node and join the group that owns it (supplementalGroups). */
+  | { mode: "hostPath"; groupId: number }
+  /** Request a device-plugin resource that injects /dev/tpmrm0 (and the device-cgroup rule) into the container. */
+  | { mode: "devicePlugin"; groupId: number; resourceName: string };
+
+export interface EnclaveResources {
+  /** CPU request = limit (Guaranteed QoS), e.g. "3". */
+  cpu: string;
+  /** Memory request = limit, MiB. Includes the memory-backed scratch volume. */
+  memoryMiB: number;
+  /** Size limit of the memory-backed scratch volume (decrypted inputs), MiB. */
+  scratchMiB: number;
+}
+
+export const DEFAULT_RESOURCES: EnclaveResources = { cpu: "3", memoryMiB: 10240, scratchMiB: 3072 };
+/** Node.js heap, stacks and the DuckDB binary outside DuckDB's own memory_limit. */
+export const RUNTIME_OVERHEAD_MIB = 1024;
+
+/**
+ * DuckDB memory_limit: what remains after the scratch volume (tmpfs pages count against the pod's
+ * memory limit) and the runtime's own overhead. Written in MB although computed in MiB, so it is
+ * never larger than intended whichever unit DuckDB applies.
+ */
+export function duckdbMemoryLimit(resources: EnclaveResources): string {
+  return `${resources.memoryMiB - resources.scratchMiB - RUNTIME_OVERHEAD_MIB}MB`;
+}
+
+/** DuckDB threads: the whole CPUs the container may use (DuckDB would otherwise size for every core of the node). */
+export function duckdbThreads(resources: EnclaveResources): number {
+  const cpu = resources.cpu.endsWith("m") ? Number(resources.cpu.slice(0, -1)) / 1000 : Number(resources.cpu);
+  return Math.max(1, Math.floor(cpu));
+}
+
+export interface EnclavePodOptions {
+  image: string;
+  serviceAccountName: string;
+  configMapName: string;
+  jobName: string;
+  contractHash: string;
+  storageUrl: string;
+  outputContainer: string;
+  attestationEndpoint: pulumi.Input<string>;
+  attester: "cvm-skr" | "sidecar" | "local";
+  /** Client id of the kubelet identity; AzureAttestSKR picks it through IMDS (confidential-node mode). */
+  imdsClientId?: pulumi.Input<string>;
+  resources: EnclaveResources;
+  runAsUser: number;
+  tpm?: TpmAccess;
+}
+
+export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar[] {
+  const env: k8s.types.input.core.v1.EnvVar[] = [
+    { name: "CLEANROOM_CONTRACT", value: `${CONFIG_MOUNT_PATH}/contract.json` },
+    { name: "CLEANROOM_APPROVALS", value: `${CONFIG_MOUNT_PATH}/approvals.json` },
+    { name: "CLEANROOM_STORAGE_URL", value: o.storageUrl },
+    { name: "CLEANROOM_OUTPUT_CONTAINER", value: o.outputContainer },
+    { name: "CLEANROOM_ATTESTER", value: o.attester },
+    { name: "CLEANROOM_MAA_ENDPOINT", value: o.attestationEndpoint },
+    { name: "CLEANROOM_SCRATCH_DIR", value: SCRATCH_MOUNT_PATH },
+    { name: "CLEANROOM_RUN_ID", value: o.jobName },
+    { name: "CLEANROOM_MEMORY_LIMIT", value: duckdbMemoryLimit(o.resources) },
+    { name: "CLEANROOM_THREADS", value: String(duckdbThreads(o.resources)) },
+    // The pod cannot read its own image reference; the runtime records it in the receipt and checks it against the contract.
+    { name: "CLEANROOM_IMAGE", value: o.image },
+  ];
+  if (o.imdsClientId !== undefined) env.push({ name: "IMDS_CLIENT_ID", value: o.imdsClientId });
+  return env;
+}
+
+export function enclavePodTemplate(o: EnclavePodOptions): k8s.types.input.core.v1.PodTemplateSpec {
+  const uid = o.runAsUser;
+  const memory = `${o.resources.memoryMiB}Mi`;
+  const limits: Record<string, string> = { cpu: o.resources.cpu, memory };
+  if (o.tpm?.mode === "devicePlugin") limits[o.tpm.resourceName] = "1";
+
+  const volumes: k8s.types.input.core.v1.Volume[] = [
+    { name: "contract", configMap: { name: o.configMapName, defaultMode: 0o444 } },
+    // medium Memory = tmpfs: decrypted inputs never reach the node's disk.
+    { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: `${o.resources.scratchMiB}Mi` } },
+    { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+  ];
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = [
+    { name: "contract", mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+    { name: "scratch", mountPath: SCRATCH_MOUNT_PATH },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  if (o.tpm?.mode === "hostPath") {
+    volumes.push({ name: "tpm", hostPath: { path: "/dev/tpmrm0", type: "CharDevice" } });
+    mounts.push({ name: "tpm", mountPath: "/dev/tpmrm0" });
+  }
+
+  return {
+    metadata: {
+      labels: { [ENCLAVE_APP_LABEL.key]: ENCLAVE_APP_LABEL.value, "azure.workload.identity/use": "true" },
+      annotations: { "cleanroom.io/contract-hash": o.contractHash },
+    },
+    spec: {
+      serviceAccountName: o.serviceAccountName,
+      // The workload identity webhook projects its own token; the enclave never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+      restartPolicy: "Never",
+      enableServiceLinks: false,
+      nodeSelector: { [ENCLAVE_NODE_LABEL.key]: ENCLAVE_NODE_LABEL.value },
+      tolerations: [{ key: ENCLAVE_TAINT.key, operator: "Equal", value: ENCLAVE_TAINT.value, effect: ENCLAVE_TAINT.effect }],
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        ...(o.tpm ? { supplementalGroups: [o.tpm.groupId] } : {}),
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: "enclave",
+          image: o.image,
+          imagePullPolicy: "IfNotPresent",
+          env: enclaveEnv(o),
+          resources: { requests: { cpu: o.resources.cpu, memory }, limits },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          volumeMounts: mounts,
+        },
+      ],
+      volumes,
+    },
+  };
+}
+
+/** No ingress; egress to cluster DNS, HTTPS on public addresses, and (confidential nodes) IMDS on port 80. */
+export function enclaveNetworkPolicySpec(opts: { imds: boolean }): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    },
+    {
+      // Storage, Key Vault, MAA and Entra ID are public endpoints (storage and vault reached through the subnet's service endpoints).
+      to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES, `${IMDS_ADDRESS}/32`] } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    },
+  ];
+  if (opts.imds) {
+    // AzureAttestSKR gets the kubelet identity's token and the VM's certificates from IMDS (plain HTTP, link-local).
+    egress.push({ to: [{ ipBlock: { cidr: `${IMDS_ADDRESS}/32` } }], ports: [{ protocol: "TCP", port: 80 }] });
+  }
+  return {
+    podSelector: { matchLabels: { [ENCLAVE_APP_LABEL.key]: ENCLAVE_APP_LABEL.value } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [],
+    egress,
+  };
+}

@@ -1,0 +1,332 @@
+// The enclave run: a Kubernetes Job on the confidential pool, with its own user-assigned identity
+// federated to the Job's service account (reads inputs, writes outputs), the approved contract and
+// approvals in an immutable ConfigMap, and a NetworkPolicy. Pulumi's Kubernetes provider awaits the
+// Job's completion, so `pulumi up` ends when the computation has ended; the Job's name carries the
+// contract hash, so a new contract means a new run.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
+import { canonicalJson, contractHash, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
+import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
+import { NAME_RULES } from "./naming.ts";
+import { roleDefinitionIdForScope } from "./roles.ts";
+import { normalizeEndpoint } from "./attestation-endpoints.ts";
+import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
+import {
+  DEFAULT_RESOURCES,
+  enclaveNetworkPolicySpec,
+  enclavePodTemplate,
+  RUNTIME_OVERHEAD_MIB,
+  type EnclaveResources,
+  type TpmAccess,
+} from "./workload-spec.ts";
+
+export const ENCLAVE_WORKLOAD_TYPE = "cleanroom:index:EnclaveWorkload";
+export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
+
+/** registry[:port]/repository[:tag]@sha256:<64 hex>, lowercase repository as OCI requires. */
+export const PINNED_IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
+
+export function imageProblem(image: unknown): string | undefined {
+  if (typeof image !== "string") return "must be a string";
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) {
+    return `"${image}" is not pinned: use <registry>/<repository>@sha256:<64 hex digest> so every party approves the exact bytes that run`;
+  }
+  if (!PINNED_IMAGE.test(image)) return `"${image}" is not a valid image reference (<registry>/<repository>@sha256:<digest>)`;
+  return undefined;
+}
+
+export interface WorkloadStorage {
+  /** https://<account>.blob.core.windows.net */
+  blobEndpoint: string;
+  /** Party name -> input container resource id (the workload identity gets Storage Blob Data Reader on each). */
+  inputContainerIds: Record<string, pulumi.Input<string>>;
+  outputContainerName: string;
+  /** The workload identity gets Storage Blob Data Contributor on it. */
+  outputContainerId: pulumi.Input<string>;
+}
+
+export interface EnclaveWorkloadArgs {
+  kubeconfig: pulumi.Input<string>;
+  resourceGroupName: pulumi.Input<string>;
+  location: string;
+  /** Name of the user-assigned workload identity. */
+  identityName: string;
+  /** The cluster's OIDC issuer URL (ManagedCluster oidcIssuerProfile.issuerURL). */
+  oidcIssuerUrl: pulumi.Input<string>;
+  contract: Contract;
+  /** From verifyContractApprovals(contract, approvals): proof that every dataset owner signed this contract. */
+  approvals: VerifiedApprovals;
+  storage: WorkloadStorage;
+  /** Only "confidential-node" is provisioned. */
+  mode: IsolationMode;
+  /** The live attestation endpoint: when given, the Job is created only once it equals contract.attestation.authority. */
+  attestationEndpoint?: pulumi.Input<string>;
+  /** Client id of the kubelet identity (IMDS_CLIENT_ID for AzureAttestSKR). */
+  kubeletIdentityClientId: pulumi.Input<string>;
+  /** How the container reaches the vTPM. Required in confidential-node mode. */
+  tpm?: TpmAccess;
+  namespace?: string;
+  resources?: Partial<EnclaveResources>;
+  /** Default 3600. Counts from Job creation, so it includes waiting for a confidential node. */
+  activeDeadlineSeconds?: number;
+  /** Default 1. */
+  backoffLimit?: number;
+  /** Default 604800 (7 days). */
+  ttlSecondsAfterFinished?: number;
+  /** Default 65532. */
+  runAsUser?: number;
+  /** Appended to the Job name to run the same contract again. */
+  runSuffix?: string;
+  tags?: Record<string, string>;
+}
+
+export function enclaveJobName(hash: string, runSuffix?: string): string {
+  return runSuffix ? `cleanroom-${hash.slice(0, 16)}-${runSuffix}` : `cleanroom-${hash.slice(0, 16)}`;
+}
+
+export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): ValidationIssue[] {
+  const out = new IssueList();
+  const image = imageProblem(args.contract.enclave.image);
+  if (image) out.add("contract.enclave.image", "image-not-pinned", image);
+  if (!isVerifiedFor(args.approvals, args.contract)) {
+    out.add(
+      "approvals",
+      "approvals-not-verified",
+      "must come from verifyContractApprovals() for this exact contract; the workload never runs on unverified approvals",
+    );
+  }
+  if (args.mode !== "confidential-node") {
+    out.add("mode", "isolation-mode-not-provisioned", `"${String(args.mode)}" is not provisioned; only confidential-node runs on this cluster`);
+  }
+  if (args.mode === "confidential-node" && args.tpm === undefined) {
+    out.add(
+      "tpm",
+      "required",
+      "confidential-node mode needs vTPM access for AzureAttestSKR: give the gid owning /dev/tpmrm0 on the enclave nodes (stat -c %g /dev/tpmrm0)",
+    );
+  }
+  if (args.tpm) {
+    if (!isInteger(args.tpm.groupId) || args.tpm.groupId < 1) out.add("tpm.groupId", "gid", `must be a positive integer gid; got ${String(args.tpm.groupId)}`);
+    const mode: string = args.tpm.mode;
+    if (mode !== "hostPath" && mode !== "devicePlugin") out.add("tpm.mode", "enum", `must be "hostPath" or "devicePlugin"; got "${mode}"`);
+    if (args.tpm.mode === "devicePlugin" && !/^[a-z0-9.-]+\/[a-z0-9.-]+$/.test(String(args.tpm.resourceName))) {
+      out.add("tpm.resourceName", "resource-name", `"${String(args.tpm.resourceName)}" is not an extended resource name (<domain>/<name>)`);
+    }
+  }
+  const namespace = args.namespace ?? "cleanroom";
+  if (!NAME_RULES.k8sLabel.test(namespace)) out.add("namespace", "k8s-name", `"${namespace}" is not a Kubernetes namespace name`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/.test(args.identityName)) {
+    out.add("identityName", "name-format", `"${args.identityName}" must be 3-128 letters, digits, hyphens and underscores`);
+  }
+  if (args.runSuffix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/.test(args.runSuffix)) {
+    out.add("runSuffix", "k8s-name", `"${args.runSuffix}" must be 1-22 lowercase letters, digits and hyphens`);
+  }
+  const r = { ...DEFAULT_RESOURCES, ...args.resources };
+  if (!/^\d+(\.\d+)?$|^\d+m$/.test(r.cpu)) out.add("resources.cpu", "quantity", `"${r.cpu}" is not a CPU quantity (e.g. "3" or "3500m")`);
+  if (!isInteger(r.memoryMiB) || r.memoryMiB < 1024) out.add("resources.memoryMiB", "range", `must be an integer >= 1024; got ${String(r.memoryMiB)}`);
+  if (!isInteger(r.scratchMiB) || r.scratchMiB < 64) out.add("resources.scratchMiB", "range", `must be an integer >= 64; got ${String(r.scratchMiB)}`);
+  if (isInteger(r.memoryMiB) && isInteger(r.scratchMiB) && r.memoryMiB - r.scratchMiB - RUNTIME_OVERHEAD_MIB < 512) {
+    out.add(
+      "resources.memoryMiB",
+      "memory-budget",
+      `memoryMiB ${r.memoryMiB} leaves less than 512 MiB for DuckDB after ${r.scratchMiB} MiB of in-memory scratch and ${RUNTIME_OVERHEAD_MIB} MiB runtime overhead`,
+    );
+  }
+  const positive = (path: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && (!isInteger(v) || v < min || v > max)) out.add(path, "range", `must be an integer ${min}..${max}; got ${String(v)}`);
+  };
+  positive("activeDeadlineSeconds", args.activeDeadlineSeconds, 60, 7 * 24 * 3600);
+  positive("backoffLimit", args.backoffLimit, 0, 6);
+  positive("ttlSecondsAfterFinished", args.ttlSecondsAfterFinished, 0, 90 * 24 * 3600);
+  positive("runAsUser", args.runAsUser, 1, 2 ** 31 - 1);
+  for (const [party] of Object.entries(args.storage.inputContainerIds)) {
+    if (!args.contract.datasets.some((d) => d.owner === party) && !args.contract.parties.some((p) => p.name === party)) {
+      out.add(`storage.inputContainerIds.${party}`, "unknown-party", `"${party}" is not a party of the contract`);
+    }
+  }
+  return out.issues;
+}
+
+export class EnclaveWorkload extends pulumi.ComponentResource {
+  readonly jobName: string;
+  readonly namespace: string;
+  readonly contractHash: string;
+  readonly identityClientId: pulumi.Output<string>;
+  readonly identityPrincipalId: pulumi.Output<string>;
+  /** <output container>/<contract hash>/<job name>/ */
+  readonly resultPrefix: string;
+
+  constructor(name: string, args: EnclaveWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(ENCLAVE_WORKLOAD_TYPE, name, {}, opts);
+    throwIfIssues(`EnclaveWorkload "${name}"`, validateEnclaveWorkloadArgs(args));
+
+    const hash = contractHash(args.contract);
+    this.contractHash = hash;
+    this.jobName = enclaveJobName(hash, args.runSuffix);
+    this.namespace = args.namespace ?? "cleanroom";
+    this.resultPrefix = `${args.storage.outputContainerName}/${hash}/${this.jobName}/`;
+    const resources: EnclaveResources = { ...DEFAULT_RESOURCES, ...args.resources };
+    const activeDeadlineSeconds = args.activeDeadlineSeconds ?? 3600;
+    const serviceAccountName = "cleanroom-enclave";
+
+    // Azure side: the identity the enclave reads and writes storage as.
+    const identity = new managedidentity.UserAssignedIdentity(
+      `${name}-identity`,
+      { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.identityName, tags: args.tags },
+      { parent: this },
+    );
+    const federation = new managedidentity.FederatedIdentityCredential(
+      `${name}-federation`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        resourceName: identity.name,
+        federatedIdentityCredentialResourceName: `${args.identityName}-${this.namespace}`,
+        issuer: args.oidcIssuerUrl,
+        subject: `system:serviceaccount:${this.namespace}:${serviceAccountName}`,
+        audiences: [WORKLOAD_IDENTITY_AUDIENCE],
+      },
+      { parent: this },
+    );
+    const storageGrants: pulumi.Resource[] = [];
+    for (const [party, containerId] of Object.entries(args.storage.inputContainerIds)) {
+      storageGrants.push(
+        new authorization.RoleAssignment(
+          `${name}-reads-${party}`,
+          {
+            principalId: identity.principalId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: pulumi.output(containerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataReader")),
+            scope: containerId,
+            description: `clean room enclave reads ${party}'s encrypted inputs`,
+          },
+          { parent: this },
+        ),
+      );
+    }
+    storageGrants.push(
+      new authorization.RoleAssignment(
+        `${name}-writes-output`,
+        {
+          principalId: identity.principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: pulumi.output(args.storage.outputContainerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataContributor")),
+          scope: args.storage.outputContainerId,
+          description: "clean room enclave writes encrypted results and receipts",
+        },
+        { parent: this },
+      ),
+    );
+
+    // Kubernetes side.
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
+    const k8sOpts = { parent: this, provider };
+    // Pod Security: hostPath devices are outside every profile but "privileged"; with a device plugin the pod is "restricted".
+    const enforce = args.tpm?.mode === "hostPath" ? "privileged" : "restricted";
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      {
+        metadata: {
+          name: this.namespace,
+          labels: {
+            "pod-security.kubernetes.io/enforce": enforce,
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+          },
+        },
+      },
+      k8sOpts,
+    );
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      {
+        metadata: {
+          name: serviceAccountName,
+          namespace: namespace.metadata.name,
+          annotations: { "azure.workload.identity/client-id": identity.clientId },
+        },
+        automountServiceAccountToken: false,
+      },
+      k8sOpts,
+    );
+    const configMapName = `cleanroom-contract-${hash.slice(0, 16)}`;
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-contract`,
+      {
+        metadata: { name: configMapName, namespace: namespace.metadata.name },
+        immutable: true,
+        data: {
+          "contract.json": canonicalJson(args.contract),
+          "approvals.json": canonicalJson(args.approvals.approvals),
+        },
+      },
+      k8sOpts,
+    );
+    const networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: { name: "cleanroom-enclave", namespace: namespace.metadata.name },
+        spec: enclaveNetworkPolicySpec({ imds: args.mode === "confidential-node" }),
+      },
+      k8sOpts,
+    );
+
+    const pinned = args.contract.attestation.authority;
+    const attestationEndpoint = pulumi.output(args.attestationEndpoint ?? pinned).apply((live) => {
+      if (normalizeEndpoint(live) !== normalizeEndpoint(pinned)) {
+        throw new DeploymentMismatchError(`the attestation endpoint is "${live}" but the approved contract pins "${pinned}"; the enclave job was not created`);
+      }
+      return pinned;
+    });
+    new k8s.batch.v1.Job(
+      `${name}-job`,
+      {
+        metadata: {
+          name: this.jobName,
+          namespace: namespace.metadata.name,
+          labels: { "app.kubernetes.io/name": "cleanroom-enclave", "app.kubernetes.io/part-of": "confidential-clean-room" },
+          annotations: { "cleanroom.io/contract-hash": hash, "cleanroom.io/collaboration": args.contract.collaboration },
+        },
+        spec: {
+          backoffLimit: args.backoffLimit ?? 1,
+          activeDeadlineSeconds,
+          ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 7 * 24 * 3600,
+          completions: 1,
+          parallelism: 1,
+          template: enclavePodTemplate({
+            image: args.contract.enclave.image,
+            serviceAccountName,
+            configMapName,
+            jobName: this.jobName,
+            contractHash: hash,
+            storageUrl: args.storage.blobEndpoint,
+            outputContainer: args.storage.outputContainerName,
+            attestationEndpoint,
+            attester: "cvm-skr",
+            imdsClientId: args.mode === "confidential-node" ? args.kubeletIdentityClientId : undefined,
+            resources,
+            runAsUser: args.runAsUser ?? 65532,
+            tpm: args.tpm,
+          }),
+        },
+      },
+      {
+        ...k8sOpts,
+        dependsOn: [serviceAccount, configMap, networkPolicy, federation, ...storageGrants],
+        // The provider waits for the Job to complete; allow the whole deadline plus node scale-up.
+        customTimeouts: { create: `${activeDeadlineSeconds + 900}s`, update: `${activeDeadlineSeconds + 900}s` },
+      },
+    );
+
+    this.identityClientId = identity.clientId;
+    this.identityPrincipalId = identity.principalId;
+    this.registerOutputs({
+      jobName: this.jobName,
+      namespace: this.namespace,
+      contractHash: this.contractHash,
+      identityClientId: this.identityClientId,
+      resultPrefix: this.resultPrefix,
+    });
+  }
+}

@@ -1,0 +1,283 @@
+// Typed stack configuration. Every key lives under the project namespace
+// ("confidential-clean-room:<key>"); structured values arrive from the engine as JSON strings in
+// PULUMI_CONFIG. loadStackConfig() checks everything — types, unknown keys, references between
+// parties, datasets, recipients and approvals, the components' own rules and the contract's — and
+// throws one StackConfigError listing every problem with the config key it belongs to.
+import type { JsonWebKey } from "node:crypto";
+import { z } from "zod";
+import { ComponentArgsError, pendingContractInputs, validateCleanRoomArgs, planCleanRoom, type CleanRoomArgs } from "../components/index.ts";
+import type { Approvals } from "../enclave-app/src/protocol/index.ts";
+
+/** The project name; the program uses pulumi.getProject(), so a project scaffolded under another name keeps working. */
+export const CONFIG_NAMESPACE = "confidential-clean-room";
+
+export interface ConfigIssue {
+  /** Full config key with the path inside its value, e.g. "confidential-clean-room:parties[1].name". */
+  key: string;
+  rule: string;
+  message: string;
+}
+
+export class StackConfigError extends Error {
+  readonly code = "STACK_CONFIG_INVALID" as const;
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(
+      `stack configuration is invalid (${issues.length} problem${issues.length === 1 ? "" : "s"}); fix with "pulumi config set --path":\n` +
+        issues.map((i) => `  - ${i.key}: ${i.message} [${i.rule}]`).join("\n"),
+    );
+    this.name = "StackConfigError";
+    this.issues = issues;
+  }
+}
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a GUID");
+const principal = z.union([guid, z.strictObject({ objectId: guid, type: z.enum(["User", "Group", "ServicePrincipal"]).optional() })]);
+const jwk = z.looseObject({ kty: z.string() }).transform((v) => v as JsonWebKey);
+const poolSizing = z.strictObject({
+  name: z.string().optional(),
+  vmSize: z.string().optional(),
+  minCount: z.number().int().optional(),
+  maxCount: z.number().int().optional(),
+  osDiskSizeGB: z.number().int().optional(),
+});
+
+const partySchema = z.strictObject({
+  name: z.string(),
+  tenantId: guid.optional(),
+  /** The party's own subscription: its vault and key are deployed there through a dedicated provider. */
+  subscriptionId: guid.optional(),
+  admins: z.array(principal),
+  uploaders: z.array(principal),
+  resultReaders: z.array(principal).optional(),
+  ipRanges: z.array(z.string()).optional(),
+  vaultName: z.string().optional(),
+  keySize: z.number().int().optional(),
+  signingKey: jwk.optional(),
+  kekPublicKey: jwk.optional(),
+});
+
+const datasetSchema = z.strictObject({
+  name: z.string(),
+  owner: z.string(),
+  blobName: z.string(),
+  format: z.enum(["csv", "parquet"]),
+  schema: z.array(z.strictObject({ name: z.string(), type: z.string() })),
+  ciphertextSha256: z.string().optional(),
+  plaintextLength: z.number().int().optional(),
+});
+
+const valueSchemas = {
+  collaboration: z.string(),
+  location: z.string(),
+  tenantId: guid,
+  namingSeed: z.string().optional(),
+  isolationMode: z.enum(["confidential-node", "confidential-container"]).optional(),
+  enclaveImage: z.string(),
+  sql: z.string(),
+  clusterAdminGroupObjectIds: z.array(guid),
+  attestation: z
+    .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("dedicated"), providerName: z.string().optional() }), z.strictObject({ kind: z.literal("shared") })])
+    .optional(),
+  parties: z.array(partySchema),
+  datasets: z.array(datasetSchema),
+  privacy: z.strictObject({ minGroupSize: z.number().int(), countColumn: z.string(), allowedColumns: z.array(z.string()) }),
+  recipients: z.array(z.string()),
+  approvals: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a compact JWS")).optional(),
+  cluster: z
+    .strictObject({
+      kubernetesVersion: z.string().optional(),
+      systemPool: poolSizing.optional(),
+      enclavePool: poolSizing.optional(),
+      networkPolicy: z.enum(["cilium", "azure"]).optional(),
+      upgradeChannel: z.enum(["patch", "stable", "rapid", "node-image"]).optional(),
+      apiServerAuthorizedIpRanges: z.array(z.string()).optional(),
+      kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi", "azd"]).optional(),
+    })
+    .optional(),
+  network: z.strictObject({ addressSpace: z.string().optional(), nodeSubnetPrefix: z.string().optional() }).optional(),
+  storage: z
+    .strictObject({
+      accountName: z.string().optional(),
+      skuName: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS"]).optional(),
+      deleteRetentionDays: z.number().int().optional(),
+    })
+    .optional(),
+  workload: z
+    .strictObject({
+      tpm: z
+        .discriminatedUnion("mode", [
+          z.strictObject({ mode: z.literal("hostPath"), groupId: z.number().int() }),
+          z.strictObject({ mode: z.literal("devicePlugin"), groupId: z.number().int(), resourceName: z.string() }),
+        ])
+        .optional(),
+      resources: z.strictObject({ cpu: z.string().optional(), memoryMiB: z.number().int().optional(), scratchMiB: z.number().int().optional() }).optional(),
+      activeDeadlineSeconds: z.number().int().optional(),
+      backoffLimit: z.number().int().optional(),
+      ttlSecondsAfterFinished: z.number().int().optional(),
+      runAsUser: z.number().int().optional(),
+      runSuffix: z.string().optional(),
+      namespace: z.string().optional(),
+    })
+    .optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+} as const;
+
+type Schemas = typeof valueSchemas;
+export type StackConfig = { [K in keyof Schemas]: z.output<Schemas[K]> };
+export type ConfigKey = keyof Schemas;
+export const CONFIG_KEYS = Object.keys(valueSchemas) as ConfigKey[];
+/** Keys whose values are plain strings; all others are structured (JSON). */
+const STRING_KEYS = new Set<ConfigKey>(["collaboration", "location", "tenantId", "namingSeed", "isolationMode", "enclaveImage", "sql"]);
+
+export function fullKey(key: string, path = "", namespace = CONFIG_NAMESPACE): string {
+  return fullKeyIn(key, path, namespace);
+}
+
+function fullKeyIn(key: string, path: string, namespace: string): string {
+  return `${namespace}:${key}${path && !path.startsWith("[") ? "." : ""}${path}`;
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join("");
+}
+
+/** Config key for a CleanRoomArgs or contract issue path ("parties[0].name" -> "<ns>:parties[0].name"). */
+export function keyForArgsPath(path: string, namespace = CONFIG_NAMESPACE): string {
+  return keyForArgsPathIn(path, namespace);
+}
+
+function keyForArgsPathIn(path: string, namespace: string): string {
+  const contractPath = path.startsWith("contract.") ? path.slice("contract.".length) : undefined;
+  let p = contractPath ?? path;
+  if (contractPath !== undefined) {
+    p = p
+      .replace(/^parties\[(\d+)\]\.kek\.publicKey/, "parties[$1].kekPublicKey")
+      .replace(/^parties\[(\d+)\]\.kek\.keyId/, "parties[$1].vaultName")
+      .replace(/^datasets\[(\d+)\]\.blobPath/, "datasets[$1].blobName")
+      .replace(/^enclave\.image/, "enclaveImage")
+      .replace(/^attestation.*/, "location");
+  }
+  if (p === "") return `${namespace}:*`;
+  const m = /^([A-Za-z]+)(.*)$/.exec(p);
+  if (!m) return fullKeyIn(p, "", namespace);
+  const rest = m[2]!.startsWith(".") ? m[2]!.slice(1) : m[2]!;
+  return fullKeyIn(m[1]!, rest, namespace);
+}
+
+/**
+ * Parses and checks the raw config map (as pulumi.runtime.allConfig() returns it). Keys outside the
+ * project namespace (azure-native:location, ...) are ignored.
+ */
+export function parseStackConfig(raw: Record<string, string>, namespace = CONFIG_NAMESPACE): StackConfig {
+  const fullKey = (key: string, path = "") => fullKeyIn(key, path, namespace);
+  const issues: ConfigIssue[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!k.startsWith(`${namespace}:`)) continue;
+    const key = k.slice(namespace.length + 1);
+    if (!(key in valueSchemas)) {
+      issues.push({ key: k, rule: "unknown-key", message: `unknown key; known keys: ${CONFIG_KEYS.join(", ")}` });
+      continue;
+    }
+    if (STRING_KEYS.has(key as ConfigKey)) {
+      values[key] = v;
+      continue;
+    }
+    try {
+      values[key] = JSON.parse(v);
+    } catch {
+      issues.push({ key: k, rule: "not-structured", message: "must be structured config (a YAML list or map, or --path values), not a plain string" });
+    }
+  }
+  for (const key of CONFIG_KEYS) {
+    const schema = valueSchemas[key];
+    const value = values[key];
+    if (value === undefined) {
+      if (!schema.safeParse(undefined).success && !issues.some((i) => i.key === fullKey(key))) {
+        issues.push({ key: fullKey(key), rule: "required", message: "is required" });
+      }
+      continue;
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const segs = issue.path.filter((s): s is string | number => typeof s !== "symbol");
+        issues.push({ key: fullKey(key, formatPath(segs)), rule: issue.code === "unrecognized_keys" ? "unknown-key" : "type", message: issue.message });
+      }
+    } else {
+      values[key] = result.data;
+    }
+  }
+  if (issues.length > 0) throw new StackConfigError(issues);
+  return values as StackConfig;
+}
+
+/** CleanRoomArgs without per-party providers (the program adds those). */
+export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
+  return {
+    collaboration: config.collaboration,
+    location: config.location,
+    tenantId: config.tenantId,
+    namingSeed: config.namingSeed,
+    isolationMode: config.isolationMode,
+    attestation: config.attestation,
+    parties: config.parties.map(({ subscriptionId: _subscription, ...p }) => p),
+    datasets: config.datasets,
+    sql: config.sql,
+    privacy: config.privacy,
+    recipients: config.recipients,
+    enclaveImage: config.enclaveImage,
+    clusterAdminGroupObjectIds: config.clusterAdminGroupObjectIds,
+    cluster: config.cluster,
+    network: config.network,
+    storage: config.storage,
+    workload: config.workload,
+    tags: config.tags,
+  };
+}
+
+export interface LoadedStackConfig {
+  config: StackConfig;
+  args: CleanRoomArgs;
+  approvals: Approvals;
+}
+
+/** parseStackConfig + every component and contract rule, reported against config keys in one error. */
+export function loadStackConfig(raw: Record<string, string>, namespace = CONFIG_NAMESPACE): LoadedStackConfig {
+  const fullKey = (key: string, path = "") => fullKeyIn(key, path, namespace);
+  const keyForArgsPath = (path: string) => keyForArgsPathIn(path, namespace);
+  const config = parseStackConfig(raw, namespace);
+  const args = toCleanRoomArgs(config);
+  const issues: ConfigIssue[] = validateCleanRoomArgs(args).map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message }));
+  const approvals: Approvals = config.approvals ?? {};
+  const partyNames = new Set(config.parties.map((p) => p.name));
+  for (const party of Object.keys(approvals)) {
+    if (!partyNames.has(party)) issues.push({ key: fullKey("approvals", party), rule: "unknown-party", message: `"${party}" is not one of the parties` });
+  }
+  config.parties.forEach((p, i) => {
+    if (p.subscriptionId !== undefined && p.tenantId === undefined) {
+      // The vault's tenantId must be the tenant of that subscription; defaulting silently would be a guess.
+      issues.push({ key: fullKey("parties", `[${i}].tenantId`), rule: "required", message: "is required when subscriptionId is set (the tenant of that subscription)" });
+    }
+  });
+  const pending = pendingContractInputs(args);
+  if (pending.length > 0 && Object.keys(approvals).length > 0) {
+    issues.push({
+      key: fullKey("approvals"),
+      rule: "approvals-without-contract",
+      message: `approvals were given but the contract is incomplete; still missing: ${pending.join(", ")}`,
+    });
+  }
+  if (issues.length === 0) {
+    try {
+      planCleanRoom(args);
+    } catch (err) {
+      if (!(err instanceof ComponentArgsError)) throw err;
+      issues.push(...err.issues.map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message })));
+    }
+  }
+  if (issues.length > 0) throw new StackConfigError(issues);
+  return { config, args, approvals };
+}

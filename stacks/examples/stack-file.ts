@@ -1,0 +1,30 @@
+// Reading and writing Pulumi.<stack>.yaml the way the engine hands config to the program: every value
+// under `config:` becomes one PULUMI_CONFIG entry, strings as they are and structured values as JSON.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parse, stringify } from "yaml";
+
+export interface StackFile {
+  config: Record<string, unknown>;
+}
+
+/** PULUMI_CONFIG-style map (key -> string) from a stack file. */
+export function stackFileToPulumiConfig(path: string): Record<string, string> {
+  const doc = parse(readFileSync(path, "utf8")) as StackFile;
+  return configToPulumiConfig(doc.config ?? {});
+}
+
+export function configToPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  return out;
+}
+
+/** The stack file's text: a comment header, then `config:`. Deterministic for the same input. */
+export function renderStackFile(header: string, config: Record<string, unknown>): string {
+  const body = stringify({ config }, { lineWidth: 0, minContentWidth: 0 });
+  return `${header.split("\n").map((l) => (l ? `# ${l}` : "#")).join("\n")}\n${body}`;
+}
+
+export function writeStackFile(path: string, header: string, config: Record<string, unknown>): void {
+  writeFileSync(path, renderStackFile(header, config));
+}
