@@ -184,7 +184,7 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/encrypt \[options\] <in>/);
     expect(help.stdout).toMatch(/decrypt \[options\] <in>/);
-    for (const group of ["contract", "policy"]) expect(help.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
+    for (const group of ["contract", "policy", "receipt"]) expect(help.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
     const version = await cleanroom(["--version"]);
     expect(version.code).toBe(0);
     const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8"));

@@ -9,6 +9,7 @@ import { register as registerContract } from "./commands/contract.ts";
 import { register as registerDecrypt } from "./commands/decrypt.ts";
 import { register as registerEncrypt } from "./commands/encrypt.ts";
 import { register as registerPolicy } from "./commands/policy.ts";
+import { register as registerReceipt } from "./commands/receipt.ts";
 
 function packageVersion(): string {
   const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "package.json"), "utf8")) as { version?: string };
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerEncrypt(program);
   registerContract(program);
   registerPolicy(program);
+  registerReceipt(program);
   registerDecrypt(program);
   return program;
 }

@@ -1,0 +1,73 @@
+import { Readable, Writable } from "node:stream";
+import type { ContainerClient } from "@azure/storage-blob";
+import { encryptStream, serializeEncryptionData, type EncryptResult } from "../envelope/index.ts";
+import type { DemoParty } from "./parties.ts";
+import type { GeneratedDataset, ScenarioDataset } from "./scenarios/index.ts";
+
+export interface UploadedDataset {
+  dataset: ScenarioDataset;
+  blobPath: string;
+  ciphertextSha256: string;
+  plaintextLength: number;
+  ciphertextLength: number;
+  rows: number;
+}
+
+/**
+ * What a data owner does on its own premises: encrypt the CSV with a fresh content key wrapped
+ * under its KEK (client-side encryption v2, RSA-OAEP-256 because AzureAttestSKR only offers
+ * SHA-256 OAEP), then upload the ciphertext with the `encryptiondata` metadata the SDKs write.
+ * The ciphertext is collected in memory first because the metadata (which holds the wrapped key)
+ * must accompany the upload, and a demo-sized dataset fits comfortably.
+ */
+export async function encryptAndUpload(opts: {
+  container: ContainerClient;
+  dataset: ScenarioDataset;
+  data: GeneratedDataset;
+  owner: DemoParty;
+  onProgress?: (plaintextBytes: number) => void;
+}): Promise<UploadedDataset> {
+  const { container, dataset, data, owner } = opts;
+  if (owner.kek.keyId === undefined) throw new Error(`Party "${owner.name}" has no KEK in its vault yet; create it before encrypting.`);
+  const ciphertext: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      ciphertext.push(chunk);
+      callback();
+    },
+  });
+  const result: EncryptResult = await encryptStream(Readable.from(data.chunks), sink, {
+    kek: owner.kek.publicKey,
+    keyId: owner.kek.keyId,
+    algorithm: "RSA-OAEP-256",
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  const body = Buffer.concat(ciphertext);
+  await container.createIfNotExists();
+  await container.getBlockBlobClient(dataset.blobName).uploadData(body, {
+    metadata: { encryptiondata: serializeEncryptionData(result.encryptionData) },
+    blobHTTPHeaders: { blobContentType: "application/octet-stream" },
+  });
+  return {
+    dataset,
+    blobPath: `${dataset.container}/${dataset.blobName}`,
+    ciphertextSha256: result.ciphertextSha256,
+    plaintextLength: result.plaintextLength,
+    ciphertextLength: result.ciphertextLength,
+    rows: data.rows,
+  };
+}
+
+/**
+ * The --tamper scenario: someone with write access to the storage account (an operator, another
+ * party) flips one byte of an approved ciphertext after approval. The metadata is kept, so only
+ * the contract's pinned digest and the GCM tags stand between the change and the result.
+ */
+export async function flipOneByte(container: ContainerClient, blobName: string): Promise<{ offset: number }> {
+  const blob = container.getBlockBlobClient(blobName);
+  const [body, props] = await Promise.all([blob.downloadToBuffer(), blob.getProperties()]);
+  const offset = Math.floor(body.length / 2);
+  body[offset] = (body[offset] ?? 0) ^ 0x01;
+  await blob.uploadData(body, { metadata: props.metadata ?? {}, blobHTTPHeaders: { blobContentType: "application/octet-stream" } });
+  return { offset };
+}

@@ -1,0 +1,105 @@
+// Builds the pipeline's adapters from the Job configuration. Azure and local wiring differ only here.
+import { readFile } from "node:fs/promises";
+import { rootCertificates } from "node:tls";
+import type { IsolationMode } from "../protocol/index.ts";
+import type { Attester } from "./attest/attester.ts";
+import { CvmSkrAttester } from "./attest/cvm-skr.ts";
+import { LocalAttester } from "./attest/local.ts";
+import { SidecarAttester } from "./attest/sidecar.ts";
+import type { RuntimeConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import type { KeyReleaseClient } from "./keyrelease/release.ts";
+import { blobStoreFromServiceClient, type BlobStore } from "./storage/blob-store.ts";
+
+export interface RuntimeAdapters {
+  attester: Attester;
+  storage: BlobStore;
+  keyClientFor: (vaultUrl: string, party: string) => KeyReleaseClient;
+  trustedRoots: readonly string[];
+}
+
+/** What the attester must prove, taken from the (not yet validated) contract; the pipeline re-checks. */
+export interface AttestationTarget {
+  mode: IsolationMode;
+  hostdata?: string;
+}
+
+export async function buildAdapters(config: RuntimeConfig, target: AttestationTarget): Promise<RuntimeAdapters> {
+  return config.attester === "local" ? buildLocalAdapters(config, target) : buildAzureAdapters(config, target);
+}
+
+/**
+ * Azure: workload identity for Storage and Key Vault (the webhook injects AZURE_CLIENT_ID,
+ * AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE), the public TLS roots as trust anchors of
+ * Key Vault's signed release responses, and the attester CLEANROOM_ATTESTER names.
+ */
+export async function buildAzureAdapters(config: RuntimeConfig, target: AttestationTarget): Promise<RuntimeAdapters> {
+  const { DefaultAzureCredential, WorkloadIdentityCredential } = await import("@azure/identity");
+  const { BlobServiceClient } = await import("@azure/storage-blob");
+  const { KeyClient } = await import("@azure/keyvault-keys");
+  const credential = process.env["AZURE_FEDERATED_TOKEN_FILE"] ? new WorkloadIdentityCredential() : new DefaultAzureCredential();
+  const clients = new Map<string, KeyReleaseClient>();
+  let attester: Attester;
+  if (config.attester === "cvm-skr") {
+    attester = new CvmSkrAttester({
+      attestationUrl: config.maaEndpoint,
+      ...(config.imdsClientId !== undefined ? { imdsClientId: config.imdsClientId } : {}),
+      ...(config.skrPath !== undefined ? { skrPath: config.skrPath } : {}),
+      ...(config.attestationClientPath !== undefined ? { attestationClientPath: config.attestationClientPath } : {}),
+    });
+  } else {
+    attester = new SidecarAttester({
+      maaEndpoint: config.maaEndpoint,
+      mode: target.mode,
+      ...(config.sidecarUrl !== undefined ? { sidecarUrl: config.sidecarUrl } : {}),
+    });
+  }
+  return {
+    attester,
+    storage: blobStoreFromServiceClient(new BlobServiceClient(config.storageUrl, credential)),
+    keyClientFor: (vaultUrl) => {
+      let client = clients.get(vaultUrl);
+      if (!client) {
+        client = new KeyClient(vaultUrl, credential);
+        clients.set(vaultUrl, client);
+      }
+      return client;
+    },
+    trustedRoots: rootCertificates,
+  };
+}
+
+/**
+ * Local clean room run out of process: the local authority by URL, the Key Vault stand-in through
+ * the local clients (which trust the local CA only), Azurite by connection string.
+ */
+export async function buildLocalAdapters(config: RuntimeConfig, target: AttestationTarget): Promise<RuntimeAdapters> {
+  if (!config.localCaFile || !config.storageConnectionString) {
+    throw new Error("local adapters need CLEANROOM_LOCAL_CA_FILE and CLEANROOM_STORAGE_CONNECTION_STRING");
+  }
+  const caCertPem = await readFile(config.localCaFile, "utf8");
+  const { BlobServiceClient } = await import("@azure/storage-blob");
+  const { localKeyClient, localCredential } = await import("../local/local-clients.ts").catch((err: unknown) => {
+    // The enclave image ships runtime, protocol and envelope only.
+    throw new ConfigError("CLEANROOM_ATTESTER", `"local" needs the local clean room modules (enclave-app/src/local), which this installation does not include: ${(err as Error).message}`);
+  });
+  const credential = localCredential(config.localPrincipal ?? "enclave");
+  const clients = new Map<string, KeyReleaseClient>();
+  return {
+    attester: new LocalAttester({
+      authority: { url: config.maaEndpoint, caCertPem },
+      mode: target.mode,
+      ...(target.hostdata !== undefined ? { hostdata: target.hostdata } : {}),
+    }),
+    storage: blobStoreFromServiceClient(BlobServiceClient.fromConnectionString(config.storageConnectionString)),
+    keyClientFor: (vaultUrl) => {
+      let client = clients.get(vaultUrl);
+      if (!client) {
+        client = localKeyClient({ url: vaultUrl, caCertPem }, credential);
+        clients.set(vaultUrl, client);
+      }
+      return client;
+    },
+    trustedRoots: [caCertPem],
+  };
+}

@@ -1,0 +1,137 @@
+// The Attester adapter and the enclave's ephemeral keys.
+//
+// Two key-release flows must fit behind one interface:
+//  (a) the runtime holds the unwrapping key: it puts an ephemeral RSA public key in the attestation
+//      runtime data, Key Vault wraps the released key to it, and the runtime unwraps `key_hsm` itself
+//      (SKR sidecar, local authority) -> `unwrapReleasedKey`.
+//  (b) confidential-node mode: Microsoft's AzureAttestSKR attests, releases and unwraps in one call,
+//      with the release wrapped to the vTPM-held TpmEphemeralEncryptionKey; the released key never
+//      reaches this process -> `unwrapContentKeys` (batch, `-B`).
+// The pipeline only asks "give me an unwrapper for party P's KEK" (keyrelease/unwrappers.ts), which
+// picks (a) or (b) from what the attester offers.
+//
+// The receipt signing key is bound to the attestation either in the runtime data (`x-ms-runtime.keys`,
+// flow a) or, when the runtime data belongs to the vTPM (flow b), through the client payload nonce
+// (`x-ms-runtime.client-payload.nonce` = RFC 7638 thumbprint of the signing key).
+import { generateKeyPairSync, createHash, type KeyObject, type JsonWebKey } from "node:crypto";
+import type { Claims, IsolationMode } from "../../protocol/index.ts";
+import type { KeyWrapAlgorithm } from "../../envelope/index.ts";
+
+export interface RuntimeKeys {
+  encryption: { publicJwk: JsonWebKey; kid: string };
+  signing: { publicJwk: JsonWebKey; privateKey: KeyObject; kid: string };
+}
+
+export interface Attestation {
+  token: string;
+  claims: Claims;
+}
+
+/** How a verifier finds the receipt signing key inside the attestation token. */
+export type ReceiptKeyBinding = "runtime-keys" | "client-payload-nonce";
+
+export type AttesterKind = "sidecar" | "cvm-skr" | "local";
+
+/** One wrapped content key to unwrap with a party's KEK. */
+export interface WrappedContentKey {
+  /** Caller-chosen label (the dataset name). */
+  id: string;
+  encryptedKey: Buffer;
+  algorithm: KeyWrapAlgorithm;
+}
+
+export interface UnwrapContentKeysRequest {
+  /** Key Vault key id of the KEK, with version. */
+  keyId: string;
+  keys: WrappedContentKey[];
+  /** Bound into the attestation the tool performs (client payload). */
+  nonce?: string;
+  /** Length of every unwrapped value (40 for CSE v2: 8-byte protocol prefix + 32-byte CEK). */
+  expectedLength: number;
+}
+
+export interface Attester {
+  readonly kind: AttesterKind;
+  readonly mode: IsolationMode;
+  readonly keyBinding: ReceiptKeyBinding;
+  /** Ephemeral receipt signing key (the private half never leaves the process). */
+  readonly signing: RuntimeKeys["signing"];
+  /** Ephemeral encryption key Key Vault wraps released keys to (flow a only). */
+  readonly encryption?: RuntimeKeys["encryption"];
+  /**
+   * A token from the attestation authority. With binding "runtime-keys" the token's runtime data
+   * carries `keys.encryption` (first, key_ops ["encrypt"]) and `keys.signing`; with
+   * "client-payload-nonce" the nonce is placed in the client payload.
+   */
+  attest(opts: { nonce?: string }): Promise<Attestation>;
+  /** Flow (a): unwrap Key Vault's `key_hsm` with the in-memory encryption key. */
+  unwrapReleasedKey?(keyHsm: string): Promise<KeyObject>;
+  /** Flow (b): release the KEK and unwrap many content keys in one tool call; raw unwrapped bytes by id. */
+  unwrapContentKeys?(req: UnwrapContentKeysRequest): Promise<Map<string, Buffer>>;
+}
+
+export interface EphemeralKeyMaterial {
+  keys: RuntimeKeys;
+  /** Private half of the encryption key; never leaves the attester that created it. */
+  encryptionPrivateKey: KeyObject;
+}
+
+export interface GenerateRuntimeKeysOptions {
+  /** RSA modulus length of the encryption key (Key Vault wraps the released key to it). */
+  rsaBits?: 2048 | 3072 | 4096;
+}
+
+/** A fresh EC P-256 receipt signing key with a kid (flow b needs only this one). */
+export function generateSigningKey(): RuntimeKeys["signing"] {
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const sigJwk = ec.publicKey.export({ format: "jwk" });
+  const kid = `enclave-signing-${jwkThumbprint(sigJwk).slice(0, 16)}`;
+  return { publicJwk: { ...sigJwk, kid, key_ops: ["verify"], alg: "ES256" } as JsonWebKey, privateKey: ec.privateKey, kid };
+}
+
+/** Fresh ephemeral keys: RSA-OAEP encryption key and EC P-256 receipt signing key, both with kids. */
+export function generateRuntimeKeys(opts: GenerateRuntimeKeysOptions = {}): EphemeralKeyMaterial {
+  const rsa = generateKeyPairSync("rsa", { modulusLength: opts.rsaBits ?? 3072, publicExponent: 0x10001 });
+  const encJwk = rsa.publicKey.export({ format: "jwk" });
+  const encKid = `enclave-encryption-${jwkThumbprint(encJwk).slice(0, 16)}`;
+  return {
+    keys: {
+      encryption: { publicJwk: { ...encJwk, kid: encKid, key_ops: ["encrypt"], alg: "RSA-OAEP-256" } as JsonWebKey, kid: encKid },
+      signing: generateSigningKey(),
+    },
+    encryptionPrivateKey: rsa.privateKey,
+  };
+}
+
+/**
+ * The runtime data JSON the enclave asks the authority to bind: the encryption key first (Key Vault
+ * wraps a released key to the first key whose key_ops contain "encrypt"), then the signing key.
+ */
+export function runtimeDataFor(keys: RuntimeKeys, opts: { includeEncryptionKey?: boolean } = {}): { keys: JsonWebKey[] } {
+  const list: JsonWebKey[] = [];
+  if (opts.includeEncryptionKey !== false) list.push(keys.encryption.publicJwk);
+  list.push(keys.signing.publicJwk);
+  return { keys: list };
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) over the required members of an RSA or EC public key. */
+export function jwkThumbprint(jwk: JsonWebKey): string {
+  let members: Record<string, string | undefined>;
+  if (jwk.kty === "EC") members = { crv: jwk.crv, kty: "EC", x: jwk.x, y: jwk.y };
+  else if (jwk.kty === "RSA") members = { e: jwk.e, kty: "RSA", n: jwk.n };
+  else throw new TypeError(`jwkThumbprint: unsupported key type ${String(jwk.kty)}`);
+  for (const [k, v] of Object.entries(members)) {
+    if (typeof v !== "string") throw new TypeError(`jwkThumbprint: public key lacks member "${k}"`);
+  }
+  // Members are already in lexicographic order; JSON.stringify keeps insertion order.
+  return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
+}
+
+/**
+ * The nonce that binds a receipt signing key to an attestation whose runtime data the enclave does
+ * not control (confidential-node mode): the key's thumbprint, prefixed so it cannot be confused with
+ * any other nonce use.
+ */
+export function receiptKeyNonce(signingJwk: JsonWebKey): string {
+  return `cleanroom-receipt-key.${jwkThumbprint(signingJwk)}`;
+}

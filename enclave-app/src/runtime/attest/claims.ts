@@ -1,0 +1,76 @@
+// Reading an attestation token's claims. Decoding here does not verify the signature: Key Vault
+// verifies tokens at release time and receipt verifiers check them against the authority's JWKS.
+import type { JsonWebKey } from "node:crypto";
+import type { Claims } from "../../protocol/index.ts";
+import { jwkThumbprint } from "./attester.ts";
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export function looksLikeJwt(value: string): boolean {
+  return JWT_SHAPE.test(value);
+}
+
+/** Payload of a compact JWT as an object; throws TypeError when it is not one. */
+export function decodeJwtClaims(token: string): Claims {
+  if (!looksLikeJwt(token)) throw new TypeError("not a compact JWT (three base64url parts)");
+  const [, payload] = token.split(".");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8"));
+  } catch {
+    throw new TypeError("JWT payload is not JSON");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new TypeError("JWT payload is not a JSON object");
+  return parsed as Claims;
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** `x-ms-runtime.keys`: the JWKs the attester put in the runtime data (empty when absent). */
+export function runtimeKeysOf(claims: Claims): JsonWebKey[] {
+  const runtime = asObject(claims["x-ms-runtime"]);
+  const keys = runtime?.["keys"];
+  return Array.isArray(keys) ? keys.filter((k): k is JsonWebKey => asObject(k) !== undefined) : [];
+}
+
+/** `x-ms-runtime.client-payload.nonce`, where MAA puts the guest attestation client payload. */
+export function clientPayloadNonceOf(claims: Claims): string | undefined {
+  const runtime = asObject(claims["x-ms-runtime"]);
+  const payload = asObject(runtime?.["client-payload"]);
+  const nonce = payload?.["nonce"];
+  return typeof nonce === "string" ? nonce : undefined;
+}
+
+/** The key Key Vault wraps a released key to: the first runtime key whose key_ops contain "encrypt". */
+export function wrappingKeyOf(claims: Claims): JsonWebKey | undefined {
+  return runtimeKeysOf(claims).find((k) => Array.isArray(k.key_ops) && k.key_ops.includes("encrypt"));
+}
+
+/** True when a runtime key in the token has the same RFC 7638 thumbprint as `jwk`. */
+export function tokenBindsKey(claims: Claims, jwk: JsonWebKey): boolean {
+  let wanted: string;
+  try {
+    wanted = jwkThumbprint(jwk);
+  } catch {
+    return false;
+  }
+  return runtimeKeysOf(claims).some((k) => {
+    try {
+      return jwkThumbprint(k) === wanted;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * True when the client payload nonce equals `nonce`. MAA samples show the nonce echoed both verbatim
+ * and base64-encoded, so both spellings of the same value are accepted.
+ */
+export function tokenBindsNonce(claims: Claims, nonce: string): boolean {
+  const seen = clientPayloadNonceOf(claims);
+  if (seen === undefined) return false;
+  return seen === nonce || seen === Buffer.from(nonce, "utf8").toString("base64") || seen === Buffer.from(nonce, "utf8").toString("base64url");
+}

@@ -1,0 +1,116 @@
+// The Job's environment as typed, validated configuration. Every problem names the variable.
+import { isAbsolute } from "node:path";
+import { ConfigError } from "./errors.ts";
+
+export type AttesterChoice = "cvm-skr" | "sidecar" | "local";
+
+export interface RuntimeConfig {
+  contractPath: string;
+  approvalsPath: string;
+  /** https://<account>.blob.core.windows.net (or an Azurite URL with the local attester). */
+  storageUrl: string;
+  outputContainer: string;
+  attester: AttesterChoice;
+  maaEndpoint: string;
+  scratchDir: string;
+  runId: string;
+  memoryLimit: string;
+  threads?: number;
+  /** Kubelet identity client id AzureAttestSKR authenticates as through IMDS (cvm-skr). */
+  imdsClientId?: string;
+  sidecarUrl?: string;
+  skrPath?: string;
+  attestationClientPath?: string;
+  /** Optional: the image the Job runs, checked against the contract's pin. */
+  enclaveImage?: string;
+  /** Local attester only: CA certificate (PEM file) of the local authority and Key Vault stand-in. */
+  localCaFile?: string;
+  /** Local attester only: Azurite connection string. */
+  storageConnectionString?: string;
+  /** Local attester only: principal name the Key Vault stand-in authorises. */
+  localPrincipal?: string;
+}
+
+const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const MEMORY = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(name, "is required but not set");
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function url(env: Env, name: string, value: string, protocols: string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${parsed.protocol}`);
+  return value.replace(/\/+$/, "");
+}
+
+function absolutePath(name: string, value: string): string {
+  if (!isAbsolute(value)) throw new ConfigError(name, `must be an absolute path, got "${value}"`);
+  return value;
+}
+
+export function readConfig(env: Env = process.env): RuntimeConfig {
+  const attester = required(env, "CLEANROOM_ATTESTER");
+  if (attester !== "cvm-skr" && attester !== "sidecar" && attester !== "local") {
+    throw new ConfigError("CLEANROOM_ATTESTER", `must be cvm-skr, sidecar or local, got "${attester}"`);
+  }
+  const local = attester === "local";
+  const outputContainer = required(env, "CLEANROOM_OUTPUT_CONTAINER");
+  if (!CONTAINER.test(outputContainer)) throw new ConfigError("CLEANROOM_OUTPUT_CONTAINER", `"${outputContainer}" is not a valid container name (3-63 lowercase letters, digits, single hyphens)`);
+  const runId = required(env, "CLEANROOM_RUN_ID");
+  if (!RUN_ID.test(runId)) throw new ConfigError("CLEANROOM_RUN_ID", `"${runId}" must match ${RUN_ID.source}`);
+  const memoryLimit = required(env, "CLEANROOM_MEMORY_LIMIT");
+  if (!MEMORY.test(memoryLimit)) throw new ConfigError("CLEANROOM_MEMORY_LIMIT", `"${memoryLimit}" is not a DuckDB memory size such as 6GB`);
+  const threadsRaw = optional(env, "CLEANROOM_THREADS");
+  let threads: number | undefined;
+  if (threadsRaw !== undefined) {
+    threads = Number(threadsRaw);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("CLEANROOM_THREADS", `must be an integer 1..256, got "${threadsRaw}"`);
+  }
+  const imdsClientId = optional(env, "IMDS_CLIENT_ID");
+  if (attester === "cvm-skr" && imdsClientId === undefined) {
+    throw new ConfigError("IMDS_CLIENT_ID", "is required with CLEANROOM_ATTESTER=cvm-skr (AzureAttestSKR authenticates to Key Vault as the kubelet identity through IMDS)");
+  }
+  const config: RuntimeConfig = {
+    contractPath: absolutePath("CLEANROOM_CONTRACT", required(env, "CLEANROOM_CONTRACT")),
+    approvalsPath: absolutePath("CLEANROOM_APPROVALS", required(env, "CLEANROOM_APPROVALS")),
+    storageUrl: url(env, "CLEANROOM_STORAGE_URL", required(env, "CLEANROOM_STORAGE_URL"), local ? ["https:", "http:"] : ["https:"]),
+    outputContainer,
+    attester,
+    maaEndpoint: url(env, "CLEANROOM_MAA_ENDPOINT", required(env, "CLEANROOM_MAA_ENDPOINT"), ["https:"]),
+    scratchDir: absolutePath("CLEANROOM_SCRATCH_DIR", required(env, "CLEANROOM_SCRATCH_DIR")),
+    runId,
+    memoryLimit,
+  };
+  if (threads !== undefined) config.threads = threads;
+  if (imdsClientId !== undefined) config.imdsClientId = imdsClientId;
+  const sidecarUrl = optional(env, "CLEANROOM_SIDECAR_URL");
+  if (sidecarUrl !== undefined) config.sidecarUrl = url(env, "CLEANROOM_SIDECAR_URL", sidecarUrl, ["http:", "https:"]);
+  const skrPath = optional(env, "CLEANROOM_SKR_PATH");
+  if (skrPath !== undefined) config.skrPath = absolutePath("CLEANROOM_SKR_PATH", skrPath);
+  const clientPath = optional(env, "CLEANROOM_ATTESTATION_CLIENT_PATH");
+  if (clientPath !== undefined) config.attestationClientPath = absolutePath("CLEANROOM_ATTESTATION_CLIENT_PATH", clientPath);
+  const image = optional(env, "CLEANROOM_IMAGE");
+  if (image !== undefined) config.enclaveImage = image;
+  if (local) {
+    config.localCaFile = absolutePath("CLEANROOM_LOCAL_CA_FILE", required(env, "CLEANROOM_LOCAL_CA_FILE"));
+    config.storageConnectionString = required(env, "CLEANROOM_STORAGE_CONNECTION_STRING");
+    config.localPrincipal = optional(env, "CLEANROOM_LOCAL_PRINCIPAL") ?? "enclave";
+  }
+  return config;
+}

@@ -1,0 +1,157 @@
+// Typed errors of the enclave runtime. Every error carries a machine-readable `code`, the pipeline
+// `step` it happened in and, when known, the party and dataset, so an operator can act on one log
+// line. Messages never contain rows, key material or whole tokens.
+
+export type RuntimeStep =
+  | "config"
+  | "load"
+  | "approvals"
+  | "attest"
+  | "release"
+  | "unwrap"
+  | "download"
+  | "decrypt"
+  | "sql"
+  | "privacy"
+  | "encrypt"
+  | "upload"
+  | "receipt"
+  | "cleanup";
+
+export type RuntimeErrorCode =
+  | "CONFIG_INVALID"
+  | "CONTRACT_INVALID"
+  | "APPROVALS_INVALID"
+  | "SQL_MISMATCH"
+  | "IMAGE_MISMATCH"
+  | "ATTESTATION_FAILED"
+  | "ATTESTER_UNSUPPORTED"
+  | "KEY_RELEASE_DENIED"
+  | "KEY_RELEASE_FAILED"
+  | "RELEASE_RESPONSE_INVALID"
+  | "KEY_UNWRAP_FAILED"
+  | "KEY_MISMATCH"
+  | "DATASET_METADATA_INVALID"
+  | "DATASET_FETCH_FAILED"
+  | "DATASET_INTEGRITY"
+  | "SQL_REFUSED"
+  | "SQL_FAILED"
+  | "PRIVACY_REFUSED"
+  | "OUTPUT_FAILED"
+  | "RECEIPT_INVALID"
+  | "INTERNAL";
+
+export interface RuntimeErrorContext {
+  step: RuntimeStep;
+  party?: string;
+  dataset?: string;
+  cause?: unknown;
+}
+
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  readonly step: RuntimeStep;
+  readonly party?: string;
+  readonly dataset?: string;
+
+  constructor(code: RuntimeErrorCode, message: string, ctx: RuntimeErrorContext) {
+    super(message, ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.name = "RuntimeError";
+    this.code = code;
+    this.step = ctx.step;
+    if (ctx.party !== undefined) this.party = ctx.party;
+    if (ctx.dataset !== undefined) this.dataset = ctx.dataset;
+  }
+
+  /** One structured, log-safe object (no stack, no cause payloads). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      step: this.step,
+      ...(this.party !== undefined ? { party: this.party } : {}),
+      ...(this.dataset !== undefined ? { dataset: this.dataset } : {}),
+      message: this.message,
+    };
+  }
+}
+
+/** Attestation could not be obtained (sidecar, AzureAttestSKR/AttestationClient, local authority). */
+export class AttestationError extends RuntimeError {
+  readonly attester: string;
+  constructor(attester: string, message: string, ctx: Omit<RuntimeErrorContext, "step"> & { code?: RuntimeErrorCode } = {}) {
+    super(ctx.code ?? "ATTESTATION_FAILED", `${attester} attester: ${message}`, { ...ctx, step: "attest" });
+    this.name = "AttestationError";
+    this.attester = attester;
+  }
+}
+
+/** Key Vault refused or failed to release a key, or the release response did not verify. */
+export class KeyReleaseError extends RuntimeError {
+  readonly vault?: string;
+  constructor(
+    code: "KEY_RELEASE_DENIED" | "KEY_RELEASE_FAILED" | "RELEASE_RESPONSE_INVALID" | "KEY_UNWRAP_FAILED" | "KEY_MISMATCH",
+    message: string,
+    ctx: Omit<RuntimeErrorContext, "step"> & { vault?: string; step?: RuntimeStep } = {},
+  ) {
+    super(code, message, { ...ctx, step: ctx.step ?? "release" });
+    this.name = "KeyReleaseError";
+    if (ctx.vault !== undefined) this.vault = ctx.vault;
+  }
+}
+
+export class SqlError extends RuntimeError {
+  constructor(code: "SQL_REFUSED" | "SQL_FAILED", message: string, ctx: Omit<RuntimeErrorContext, "step"> = {}) {
+    super(code, message, { ...ctx, step: "sql" });
+    this.name = "SqlError";
+  }
+}
+
+export class PrivacyError extends RuntimeError {
+  readonly rule: string;
+  constructor(rule: string, message: string) {
+    super("PRIVACY_REFUSED", message, { step: "privacy" });
+    this.name = "PrivacyError";
+    this.rule = rule;
+  }
+}
+
+export class ConfigError extends RuntimeError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super("CONFIG_INVALID", `${variable}: ${message}`, { step: "config" });
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), variable: this.variable };
+  }
+}
+
+/** Shortens a secret-bearing string (token, key id with version) to something safe to log. */
+export function redact(value: string, keep = 12): string {
+  if (value.length <= keep) return value;
+  return `${value.slice(0, keep)}…(${value.length} chars)`;
+}
+
+// A long run of base64/hex is treated as a possible token or key; claim names such as
+// "x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable" (dots, many hyphens, no digits) are kept.
+function looksSecret(run: string): boolean {
+  const hyphens = run.split("-").length - 1;
+  return /\d/.test(run) && hyphens <= run.length / 10;
+}
+
+/** Removes long base64/hex runs from text produced by external tools before it reaches a message. */
+export function scrubSecrets(text: string, maxLength = 400): string {
+  const scrubbed = text
+    .replace(/[A-Za-z0-9+/_=-]{40,}/g, (run) => (looksSecret(run) ? "<redacted>" : run))
+    .replace(/\s+/g, " ")
+    .trim();
+  return scrubbed.length > maxLength ? `${scrubbed.slice(0, maxLength)}…` : scrubbed;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

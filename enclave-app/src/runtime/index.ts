@@ -1,0 +1,48 @@
+// Programmatic API of the enclave runtime (used by main.ts, the local clean room, the demo and tests).
+export { runCollaboration, outputPrefix, resultBlobName, receiptBlobName, sameKey, type RunOptions, type RunResult } from "./pipeline.ts";
+export {
+  RuntimeError,
+  AttestationError,
+  KeyReleaseError,
+  SqlError,
+  PrivacyError,
+  ConfigError,
+  type RuntimeErrorCode,
+  type RuntimeStep,
+} from "./errors.ts";
+export { tokenFingerprint, jsonLineSink, type RunEvent, type RunEventSink, type RunEventLevel } from "./events.ts";
+export {
+  generateRuntimeKeys,
+  generateSigningKey,
+  runtimeDataFor,
+  jwkThumbprint,
+  receiptKeyNonce,
+  type Attester,
+  type AttesterKind,
+  type Attestation,
+  type RuntimeKeys,
+  type EphemeralKeyMaterial,
+  type ReceiptKeyBinding,
+  type WrappedContentKey,
+  type UnwrapContentKeysRequest,
+} from "./attest/attester.ts";
+export { SidecarAttester, type SidecarAttesterOptions } from "./attest/sidecar.ts";
+export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts";
+export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
+export { decodeJwtClaims, runtimeKeysOf, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
+export { releaseKey, releaseAndUnwrap, parseKeyId, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
+export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";
+export { decodeKeyHsm, unwrapKeyHsm, encodeKeyHsm, KeyHsmError, type KeyExportEncryption, type KeyHsm } from "./keyrelease/key-hsm.ts";
+export { aesKeyWrapPad, aesKeyUnwrapPad } from "./keyrelease/aes-kwp.ts";
+export { obtainUnwrapper, CSE_UNWRAPPED_LENGTH, type ContentKeyUnwrapper, type ObtainUnwrapperOptions } from "./keyrelease/unwrappers.ts";
+export { SqlSession, runSql, type SqlDatasetInput, type SqlResult, type RunSqlResult } from "./sql/runner.ts";
+export { toCsv } from "./sql/csv.ts";
+export { applyPrivacyRules, type GuardedResult, type PrivacyRulesInput } from "./privacy/guard.ts";
+export { buildReceipt, type BuildReceiptInput } from "./receipt/build.ts";
+export { signReceipt, receiptSigningPayload } from "./receipt/sign.ts";
+export { verifyReceipt, type VerifyReceiptOptions, type ReceiptVerification, type ReceiptCheck, type ReceiptFailure } from "./receipt/verify.ts";
+export { fetchAuthorityJwks, type JsonWebKeySet } from "./receipt/jwks.ts";
+export type { Receipt, ReceiptBody, ReceiptOutput, ReceiptDataset, ReceiptKeyRelease } from "./receipt/types.ts";
+export { blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
+export { readConfig, type RuntimeConfig, type AttesterChoice } from "./config.ts";
+export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters } from "./adapters.ts";

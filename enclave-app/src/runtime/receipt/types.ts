@@ -1,0 +1,90 @@
+// The receipt: what the enclave did, signed by an ephemeral key that the attestation token binds.
+// It is the commit marker of a run (written last) and can be verified offline by anyone.
+import type { JsonWebKey } from "node:crypto";
+import { z } from "zod";
+import type { IsolationMode } from "../../protocol/index.ts";
+import type { AttesterKind, ReceiptKeyBinding } from "../attest/attester.ts";
+
+export const RECEIPT_TYPE = "cleanroom-receipt";
+export const RECEIPT_VERSION = "1.0";
+/** JWS `typ` of the receipt signature. */
+export const RECEIPT_JWS_TYPE = "cleanroom-receipt+jws";
+
+export interface ReceiptDataset {
+  name: string;
+  owner: string;
+  blobPath: string;
+  ciphertextSha256: string;
+  plaintextLength: number;
+  rowCount: number;
+}
+
+export interface ReceiptKeyRelease {
+  party: string;
+  keyId: string;
+  mechanism: "released-key" | "azure-attest-skr";
+}
+
+export interface ReceiptOutput {
+  recipient: string;
+  container: string;
+  blobName: string;
+  ciphertextSha256: string;
+  ciphertextLength: number;
+}
+
+export interface ReceiptBody {
+  type: typeof RECEIPT_TYPE;
+  version: typeof RECEIPT_VERSION;
+  collaboration: string;
+  contractHash: string;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  enclaveImage: string;
+  attestation: { authority: string; mode: IsolationMode; attester: AttesterKind; token: string };
+  signer: { jwk: JsonWebKey; binding: ReceiptKeyBinding };
+  datasets: ReceiptDataset[];
+  keysReleased: ReceiptKeyRelease[];
+  outputs: ReceiptOutput[];
+  privacy: { minGroupSize: number; countColumn: string; rowsReleased: number; rowsSuppressed: number };
+}
+
+export interface Receipt extends ReceiptBody {
+  /** Detached compact JWS (ES256) over canonicalJson(receipt without `signature`). */
+  signature: string;
+}
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "not an ISO date-time");
+const count = z.number().int().min(0);
+
+export const receiptSchema = z.looseObject({
+  type: z.literal(RECEIPT_TYPE),
+  version: z.literal(RECEIPT_VERSION),
+  collaboration: z.string().min(1),
+  contractHash: hex64,
+  runId: z.string().min(1),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  enclaveImage: z.string().min(1),
+  attestation: z.looseObject({
+    authority: z.string().min(1),
+    mode: z.enum(["confidential-node", "confidential-container"]),
+    attester: z.enum(["sidecar", "cvm-skr", "local"]),
+    token: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/),
+  }),
+  signer: z.looseObject({
+    jwk: z.looseObject({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string() }),
+    binding: z.enum(["runtime-keys", "client-payload-nonce"]),
+  }),
+  datasets: z.array(
+    z.looseObject({ name: z.string(), owner: z.string(), blobPath: z.string(), ciphertextSha256: hex64, plaintextLength: count, rowCount: count }),
+  ),
+  keysReleased: z.array(z.looseObject({ party: z.string(), keyId: z.string(), mechanism: z.enum(["released-key", "azure-attest-skr"]) })),
+  outputs: z.array(
+    z.looseObject({ recipient: z.string(), container: z.string(), blobName: z.string().min(1), ciphertextSha256: hex64, ciphertextLength: count }),
+  ),
+  privacy: z.looseObject({ minGroupSize: z.number().int().min(2), countColumn: z.string(), rowsReleased: count, rowsSuppressed: count }),
+  signature: z.string().regex(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/),
+});
