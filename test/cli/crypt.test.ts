@@ -85,6 +85,8 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     expect(encrypted.plaintextLength).toBe(plaintext.length);
     expect(encrypted.protocol).toBe("2.0");
     expect(ciphertext.length).toBe(plaintext.length + 2 * 28);
+    // Without --nonce-scheme, region 1 (after 4 MiB + 28 bytes) carries the Java layout of index 1.
+    expect(ciphertext.subarray(4 * 1024 * 1024 + 28, 4 * 1024 * 1024 + 40).toString("hex")).toBe("000000000000000100000000");
     const metadata = JSON.parse(readFileSync(join(dir, "data.enc.encryptiondata.json"), "utf8"));
     expect(metadata.WrappedContentKey.KeyId).toBe(KEY_ID);
     expect(metadata.WrappedContentKey.Algorithm).toBe("RSA-OAEP-256");

@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_NONCE_SCHEME,
   REGION_OVERHEAD,
   createDecryptStream,
   createEncryptStream,
   generateContentKey,
+  nonceFor,
 } from "../../enclave-app/src/envelope/index.ts";
 import { chunked, collect, encryptBuffer, metadataFor } from "./support.ts";
 
@@ -82,6 +84,21 @@ describe("encrypt stream", () => {
     const plaintext = randomBytes(5 * REGION + 7);
     const whole = await encryptBuffer(plaintext, { cek, regionSize: REGION });
     expect(await encryptBuffer(plaintext, { cek, regionSize: REGION, chunkSizes: [1, 31, 33, 100] })).toEqual(whole);
+  });
+
+  it("writes the java nonce layout unless told otherwise, the one every SDK reader accepts", async () => {
+    const cek = generateContentKey();
+    const plaintext = randomBytes(3 * REGION);
+    const ciphertext = await encryptBuffer(plaintext, { cek, regionSize: REGION });
+    for (const region of [0, 1, 2]) {
+      expect(ciphertext.subarray(region * FULL, region * FULL + 12)).toEqual(nonceFor("java", region));
+    }
+    expect(DEFAULT_NONCE_SCHEME).toBe("java");
+    const unstarted = createEncryptStream({ cek });
+    expect(unstarted.nonceScheme).toBe("java");
+    unstarted.destroy();
+    const python = await encryptBuffer(plaintext, { cek, regionSize: REGION, nonceScheme: "python" });
+    expect(python.subarray(FULL, FULL + 12)).toEqual(nonceFor("python", 1));
   });
 
   it("refuses region sizes no protocol can describe", () => {

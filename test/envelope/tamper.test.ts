@@ -71,7 +71,8 @@ describe("nonces and region order", () => {
   });
 
   it("reports a nonce naming another region as REGION_OUT_OF_ORDER", async () => {
-    const error = await decryptError(flip(ciphertext, FULL + 11, 0x02), { cek, encryptionData }); // nonce 1 -> 3
+    // The default (java) layout keeps the index's low byte at offset 7 of the nonce.
+    const error = await decryptError(flip(ciphertext, FULL + 7, 0x02), { cek, encryptionData }); // nonce 1 -> 3
     expect(error.code).toBe("REGION_OUT_OF_ORDER");
     expect(error.message).toContain("nonce of region 3");
   });
@@ -82,6 +83,15 @@ describe("nonces and region order", () => {
     expect(error.code).toBe("REGION_OUT_OF_ORDER");
     expect(error.region).toBe(1);
     expect(error.message).toContain("nonce of region 2");
+  });
+
+  it.each(["python", "java", "dotnet"] as const)("names the %s layout and the region whose nonce a dropped region left behind", async (scheme) => {
+    const blob = await encryptBuffer(plaintext, { cek, regionSize: REGION, nonceScheme: scheme });
+    const dropped = Buffer.concat([regionAt(blob, 0), regionAt(blob, 2), regionAt(blob, 3)]);
+    const error = await decryptError(dropped, { cek, encryptionData });
+    expect(error.code).toBe("REGION_OUT_OF_ORDER");
+    expect(error.region).toBe(1);
+    expect(error.message).toContain(`carries the ${scheme} nonce of region 2:`);
   });
 
   it("detects a duplicated region", async () => {

@@ -1,6 +1,6 @@
 import { Readable, Writable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
-import { encryptStream, serializeEncryptionData, type EncryptResult } from "../envelope/index.ts";
+import { DEFAULT_NONCE_SCHEME, encryptStream, serializeEncryptionData, type EncryptResult } from "../envelope/index.ts";
 import type { DemoParty } from "./parties.ts";
 import type { GeneratedDataset, ScenarioDataset } from "./scenarios/index.ts";
 
@@ -16,7 +16,7 @@ export interface UploadedDataset {
 /**
  * What a data owner does on its own premises: encrypt the CSV with a fresh content key wrapped
  * under its KEK (client-side encryption v2, RSA-OAEP-256 because AzureAttestSKR only offers
- * SHA-256 OAEP), then upload the ciphertext with the `encryptiondata` metadata the SDKs write.
+ * SHA-256 OAEP; the java nonce layout, which every SDK reader accepts), then upload the ciphertext with the `encryptiondata` metadata the SDKs write.
  * The ciphertext is collected in memory first because the metadata (which holds the wrapped key)
  * must accompany the upload, and a demo-sized dataset fits comfortably.
  */
@@ -40,6 +40,7 @@ export async function encryptAndUpload(opts: {
     kek: owner.kek.publicKey,
     keyId: owner.kek.keyId,
     algorithm: "RSA-OAEP-256",
+    nonceScheme: DEFAULT_NONCE_SCHEME,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const body = Buffer.concat(ciphertext);

@@ -10,6 +10,7 @@ import { createDecipheriv, createHash, type DecipherGCM, type Hash } from "node:
 import { Transform, type TransformCallback } from "node:stream";
 import { checkContentKey } from "./encrypt-stream.ts";
 import { EnvelopeError } from "./errors.ts";
+import { runStep } from "./transform-step.ts";
 import { NONCE_LENGTH, REGION_OVERHEAD, TAG_LENGTH, ciphertextLength } from "./format.ts";
 import { parseEncryptionData, type EncryptionData } from "./metadata.ts";
 import { NonceSequence, type NonceScheme } from "./nonce.ts";
@@ -93,7 +94,7 @@ export class DecryptTransform extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
+    runStep(callback, () => {
       if (this.#expectedCipherLength !== undefined && this.#received + chunk.length > this.#expectedCipherLength) {
         throw new EnvelopeError(
           "TRAILING_DATA",
@@ -104,14 +105,11 @@ export class DecryptTransform extends Transform {
       this.#hash.update(chunk);
       this.#received += chunk.length;
       this.#consume(chunk);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
+    runStep(callback, () => {
       this.#finishInput();
       this.#digest = this.#hash.digest("hex");
       if (this.#expectedSha256 !== undefined && this.#digest !== this.#expectedSha256) {
@@ -123,10 +121,7 @@ export class DecryptTransform extends Transform {
       this.#release(this.#pending);
       this.#release(this.#current);
       this.#cek.fill(0);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -5,17 +5,15 @@
 import { createCipheriv, type CipherGCM } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { EnvelopeError } from "./errors.ts";
+import { runStep } from "./transform-step.ts";
 import { CONTENT_KEY_LENGTH, DEFAULT_REGION_SIZE, TAG_LENGTH, regionSizeProblem } from "./format.ts";
-import { isNonceScheme, nonceFor, type NonceScheme } from "./nonce.ts";
+import { DEFAULT_NONCE_SCHEME, isNonceScheme, nonceFor, type NonceScheme } from "./nonce.ts";
 
 export interface EncryptStreamOptions {
   cek: Buffer;
   /** Plaintext bytes per region; 4 MiB (protocol 2.0) unless set. Any other size needs protocol 2.1. */
   regionSize?: number;
-  /**
-   * Nonce layout to write; "python" by default. Readers differ: Python checks no nonce, .NET accepts
-   * all three layouts, recent Java SDKs accept only the "java" layout (their reorder check).
-   */
+  /** Nonce layout to write; `DEFAULT_NONCE_SCHEME` ("java", readable by every SDK) unless set. */
   nonceScheme?: NonceScheme;
 }
 
@@ -43,7 +41,7 @@ export class EncryptTransform extends Transform {
     // 2.1 bounds include the 2.0 size, so this accepts every size some protocol can describe.
     const problem = regionSizeProblem("2.1", regionSize);
     if (problem !== undefined) throw new EnvelopeError("OPTIONS_INVALID", problem);
-    const scheme = opts.nonceScheme ?? "python";
+    const scheme = opts.nonceScheme ?? DEFAULT_NONCE_SCHEME;
     if (!isNonceScheme(scheme)) {
       throw new EnvelopeError("OPTIONS_INVALID", `nonce scheme must be python, java or dotnet, got ${String(scheme)}`);
     }
@@ -65,7 +63,7 @@ export class EncryptTransform extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
+    runStep(callback, () => {
       let offset = 0;
       while (offset < chunk.length) {
         // Regions start lazily so that input ending on a region boundary adds no empty region.
@@ -77,20 +75,14 @@ export class EncryptTransform extends Transform {
         this.#plaintextLength += take;
         if (this.#regionFilled === this.regionSize) this.#finishRegion(cipher);
       }
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
+    runStep(callback, () => {
       if (this.#cipher !== undefined) this.#finishRegion(this.#cipher);
       this.#cek.fill(0);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -40,7 +40,7 @@ export {
   wrapContentKey,
   type KeyWrapOptions,
 } from "./keywrap.ts";
-export { NONCE_SCHEMES, NonceSequence, isNonceScheme, nonceFor, regionIndexOf, type NonceScheme } from "./nonce.ts";
+export { DEFAULT_NONCE_SCHEME, NONCE_SCHEMES, NonceSequence, isNonceScheme, nonceFor, regionIndexOf, type NonceScheme } from "./nonce.ts";
 export { EncryptTransform, createEncryptStream, type EncryptStreamOptions } from "./encrypt-stream.ts";
 export { DecryptTransform, createDecryptStream, type DecryptStreamOptions } from "./decrypt-stream.ts";
 export { ByteMeter } from "./meter.ts";

@@ -8,6 +8,14 @@ import { NONCE_LENGTH } from "./format.ts";
 export type NonceScheme = "python" | "java" | "dotnet";
 export const NONCE_SCHEMES: readonly NonceScheme[] = ["python", "java", "dotnet"];
 
+/**
+ * The layout everything we write uses unless told otherwise. Readers differ: Python checks no
+ * nonce, .NET accepts all three layouts, and recent Java SDKs (DecryptorV2's region reorder check)
+ * accept only the Java layout, so "java" is the one layout every SDK reader accepts. Our own
+ * reader keeps accepting all three.
+ */
+export const DEFAULT_NONCE_SCHEME: NonceScheme = "java";
+
 export function isNonceScheme(value: unknown): value is NonceScheme {
   return value === "python" || value === "java" || value === "dotnet";
 }
@@ -95,10 +103,15 @@ export class NonceSequence {
       this.#candidates = matching;
       return { ok: true, schemes: matching };
     }
+    // While python and java are both open (region 1 of either), a java nonce also decodes as a python
+    // index 2^32 times too large; the smallest reading is the one that explains the blob.
+    let closest: { scheme: NonceScheme; found: number } | undefined;
     for (const scheme of this.#candidates) {
       const found = regionIndexOf(scheme, nonce);
-      if (found !== undefined && found !== region) return { ok: false, reason: "out-of-order", foundRegion: found, scheme };
+      if (found === undefined || found === region) continue;
+      if (closest === undefined || found < closest.found) closest = { scheme, found };
     }
+    if (closest !== undefined) return { ok: false, reason: "out-of-order", foundRegion: closest.found, scheme: closest.scheme };
     return { ok: false, reason: "invalid" };
   }
 }

@@ -19,7 +19,7 @@ import {
 import { generateContentKey, wrapContentKey } from "./keywrap.ts";
 import { ByteMeter } from "./meter.ts";
 import { buildEncryptionData, type EncryptionData } from "./metadata.ts";
-import type { NonceScheme } from "./nonce.ts";
+import { DEFAULT_NONCE_SCHEME, type NonceScheme } from "./nonce.ts";
 
 export interface EncryptStreamHelperOptions {
   kek: KeyObject | JsonWebKey;
@@ -29,7 +29,7 @@ export interface EncryptStreamHelperOptions {
   /** Default "2.0" for 4 MiB regions and "2.1" for any other region size. */
   protocol?: CseProtocol;
   regionSize?: number;
-  /** Default "python". */
+  /** Default `DEFAULT_NONCE_SCHEME` ("java"). */
   nonceScheme?: NonceScheme;
   onProgress?: (plaintextBytes: number) => void;
 }
@@ -82,7 +82,7 @@ export function beginEncryption(opts: BeginEncryptionOptions): { encryptionData:
   try {
     const wrappedKey = wrapContentKey(cek, { kek: opts.kek, algorithm, protocol });
     const encryptionData = buildEncryptionData({ keyId: opts.keyId, wrappedKey, algorithm, protocol, regionSize });
-    const encryptor = createEncryptStream({ cek, regionSize, nonceScheme: opts.nonceScheme ?? "python" });
+    const encryptor = createEncryptStream({ cek, regionSize, nonceScheme: opts.nonceScheme ?? DEFAULT_NONCE_SCHEME });
     return { encryptionData, encryptor };
   } finally {
     cek.fill(0);

@@ -27,6 +27,7 @@ import {
   type PolicyDecision,
 } from "../protocol/index.ts";
 import {
+  DEFAULT_NONCE_SCHEME,
   ciphertextLength,
   decryptStream,
   encryptStream,
@@ -247,6 +248,8 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
               kek: party.kek.publicKey,
               keyId: party.kek.keyId,
               algorithm: "RSA-OAEP-256",
+              // A recipient may read with any SDK; the java layout is the one all of them accept.
+              nonceScheme: DEFAULT_NONCE_SCHEME,
               ...(opts.resultRegionSize !== undefined ? { regionSize: opts.resultRegionSize } : {}),
             });
             return {

@@ -7,8 +7,10 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import {
+  DEFAULT_NONCE_SCHEME,
   DEFAULT_REGION_SIZE,
   EnvelopeError,
+  NONCE_SCHEMES,
   encryptStream,
   resolveWriterLayout,
   serializeEncryptionData,
@@ -123,9 +125,9 @@ export function register(program: Command): void {
     .addOption(new Option("--region-size <bytes>", "plaintext bytes per region (default 4MiB; other sizes imply protocol 2.1)").argParser(parseByteSize))
     .addOption(new Option("--protocol <version>", "encryption protocol (default: 2.0 for 4 MiB regions, else 2.1)").choices(["2.0", "2.1"]))
     .addOption(
-      new Option("--nonce-scheme <sdk>", "per-region nonce layout; use java if a recipient reads with a recent Java SDK")
-        .choices(["python", "java", "dotnet"])
-        .default("python"),
+      new Option("--nonce-scheme <sdk>", "per-region nonce layout; the default java layout is the one every SDK reader accepts")
+        .choices(NONCE_SCHEMES)
+        .default(DEFAULT_NONCE_SCHEME),
     )
     .option("--json", "print one JSON object instead of text")
     .action(async (input: string, opts: EncryptCommandOptions) => {
