@@ -7,5 +7,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The summary reporter prints `tests: N passed, N failed, N skipped` as the very last line.
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
   },
 });

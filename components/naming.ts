@@ -90,13 +90,8 @@ export function inputContainerName(party: string): string {
 
 export const OUTPUT_CONTAINER_NAME = "output";
 
-/**
- * Key names carry the key size and a prefix of the release policy digest: ARM creates a key only
- * when the name is new, so a changed policy (or size) must produce a new name, never a silent no-op.
- */
-export function kekName(party: string, keySize: number, policyDigest: string): string {
-  return `${party}-kek-rsa${keySize}-${policyDigest.slice(0, 12)}`;
-}
+// Key names (`<party>-kek-rsa<bits>-<digest prefix>`) come from the protocol's kekKeyName, shared
+// with the local clean room.
 
 export const VAULT_DNS_SUFFIX = "vault.azure.net";
 

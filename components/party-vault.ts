@@ -8,12 +8,13 @@ import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
 import {
   buildReleasePolicy,
   encodeReleasePolicy,
+  kekKeyNameFromDigest,
   releasePolicyDigest,
   type AttestationRequirements,
   type ReleasePolicy,
 } from "../enclave-app/src/protocol/index.ts";
 import { normalizeEndpoint } from "./attestation-endpoints.ts";
-import { kekName, NAME_RULES, vaultUri, versionlessKeyId } from "./naming.ts";
+import { NAME_RULES, vaultUri, versionlessKeyId } from "./naming.ts";
 import { keyScope, normalizePrincipal, roleDefinitionIdForScope, type PrincipalRef } from "./roles.ts";
 import {
   checkFirewallIpRange,
@@ -124,7 +125,7 @@ export function planKek(args: Pick<PartyVaultArgs, "party" | "vaultName" | "keyS
   const releasePolicy = buildReleasePolicy(args.attestation);
   const digest = releasePolicyDigest(releasePolicy);
   const keySize = (args.keySize ?? DEFAULT_KEK_SIZE) as KekSize;
-  const keyName = kekName(args.party, keySize, digest);
+  const keyName = kekKeyNameFromDigest(args.party, keySize, digest);
   return {
     releasePolicy,
     releasePolicyDigest: digest,

@@ -16,8 +16,7 @@ import {
   type PrivacyRules,
 } from "../enclave-app/src/protocol/index.ts";
 import { expectedAttestationEndpoint, validateAttestationArgs, type AttestationChoice } from "./attestation.ts";
-import { enclaveTee, validateConfidentialClusterArgs, type ClusterNetworkPolicy, type NodePoolSizing, type UpgradeChannel } from "./cluster.ts";
-import type { KubeloginMode } from "./kubeconfig.ts";
+import { enclaveTee, validateConfidentialClusterArgs, type ConfidentialClusterArgs } from "./cluster.ts";
 import {
   attestationProviderName,
   blobEndpoint,
@@ -39,8 +38,7 @@ import { planKek, validatePartyVaultArgs, type KekPlan } from "./party-vault.ts"
 import type { PrincipalRef } from "./roles.ts";
 import { validateSharedStorageArgs } from "./storage.ts";
 import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
-import { imageProblem } from "./workload.ts";
-import type { EnclaveResources, TpmAccess } from "./workload-spec.ts";
+import { imageProblem, type EnclaveWorkloadArgs } from "./workload.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 
 export interface CleanRoomPartyArgs {
@@ -82,26 +80,17 @@ export interface CleanRoomDatasetArgs {
   plaintextLength?: number;
 }
 
-export interface CleanRoomClusterOptions {
-  kubernetesVersion?: string;
-  systemPool?: NodePoolSizing;
-  enclavePool?: NodePoolSizing;
-  networkPolicy?: ClusterNetworkPolicy;
-  upgradeChannel?: UpgradeChannel;
-  apiServerAuthorizedIpRanges?: string[];
-  kubeloginMode?: KubeloginMode;
-}
+/** The ConfidentialCluster options a collaboration may set; the CleanRoom derives the rest (names, network, identities). */
+export type CleanRoomClusterOptions = Pick<
+  ConfidentialClusterArgs,
+  "kubernetesVersion" | "systemPool" | "enclavePool" | "networkPolicy" | "upgradeChannel" | "apiServerAuthorizedIpRanges" | "kubeloginMode"
+>;
 
-export interface CleanRoomWorkloadOptions {
-  tpm?: TpmAccess;
-  resources?: Partial<EnclaveResources>;
-  activeDeadlineSeconds?: number;
-  backoffLimit?: number;
-  ttlSecondsAfterFinished?: number;
-  runAsUser?: number;
-  runSuffix?: string;
-  namespace?: string;
-}
+/** The EnclaveWorkload options a collaboration may set; the CleanRoom derives the rest (contract, storage, identities). */
+export type CleanRoomWorkloadOptions = Pick<
+  EnclaveWorkloadArgs,
+  "tpm" | "resources" | "activeDeadlineSeconds" | "backoffLimit" | "ttlSecondsAfterFinished" | "runAsUser" | "runSuffix" | "namespace"
+>;
 
 export interface CleanRoomArgs {
   /** Lowercase letters, digits and single hyphens, 3-40 chars: prefixes every resource name. */

@@ -1,7 +1,13 @@
 // The two example collaborations, as stack config (phase 2: keys, digests and — added by the
 // generator — approvals). Party keys are test-only and come from test/fixtures/stacks/*.test-only.json;
 // everything else is deterministic, so regenerating changes nothing unless the example changes.
+// What the parties agree on (SQL, dataset names, owners and schemas, privacy rules, recipients) is
+// the demo scenarios' definition, imported from its data-free modules: one source for both. Only
+// this generator may import the demo; the program (stacks/index.ts, program.ts, config.ts) never does.
 import { createHash, type JsonWebKey } from "node:crypto";
+import { fraudDefinition } from "../../enclave-app/src/demo/scenarios/fraud.ts";
+import { rareDiseaseDefinition } from "../../enclave-app/src/demo/scenarios/rare-disease.ts";
+import type { ScenarioDefinition } from "../../enclave-app/src/demo/scenarios/types.ts";
 
 /** A GUID derived from a label: stable, obviously fake ids for principals, tenants and subscriptions. */
 export function exampleGuid(label: string): string {
@@ -50,32 +56,33 @@ function party(example: ExampleCollaboration, name: string, keys: ExamplePartyKe
   };
 }
 
-const FRAUD_SQL = `WITH flagged AS (
-  SELECT customer_pid, region, COUNT(*) AS flagged_txns, SUM(amount) AS flagged_amount
-  FROM bank_transactions
-  WHERE flagged_fraud
-  GROUP BY customer_pid, region
-),
-suspicious AS (
-  SELECT customer_pid, COUNT(*) AS suspicious_claims, SUM(claim_amount) AS claimed_amount
-  FROM insurer_claims
-  WHERE suspicious
-  GROUP BY customer_pid
-)
-SELECT f.region AS region,
-       COUNT(*) AS overlap_customers,
-       SUM(f.flagged_txns) AS flagged_txns,
-       SUM(f.flagged_amount) AS flagged_amount,
-       SUM(s.suspicious_claims) AS suspicious_claims,
-       SUM(s.claimed_amount) AS suspicious_claim_amount
-FROM flagged f
-JOIN suspicious s ON s.customer_pid = f.customer_pid
-GROUP BY f.region
-ORDER BY f.region`;
+/** Where the example keeps a dataset: everything the scenario definition does not say. */
+interface ExamplePlacement {
+  blobName: string;
+  ciphertextSha256: string;
+  plaintextLength: number;
+}
+
+/** The scenario's datasets as stack config, with the example's blob names, digests and lengths. */
+function exampleDatasets(scenario: ScenarioDefinition, placements: Record<string, ExamplePlacement>) {
+  return scenario.datasets.map((dataset) => {
+    const placement = placements[dataset.name];
+    if (!placement) throw new Error(`example for scenario "${scenario.id}" does not place dataset "${dataset.name}"`);
+    return {
+      name: dataset.name,
+      owner: dataset.owner,
+      blobName: placement.blobName,
+      format: "csv",
+      schema: dataset.schema,
+      ciphertextSha256: placement.ciphertextSha256,
+      plaintextLength: placement.plaintextLength,
+    };
+  });
+}
 
 export const fraudBankInsurer: ExampleCollaboration = {
   stack: "fraud-bank-insurer",
-  title: "A bank and an insurer count, per region, customers flagged for card fraud who also filed a suspicious claim (k = 10).",
+  title: `A bank and an insurer count, per region, customers flagged for card fraud who also filed a suspicious claim (k = ${fraudDefinition.privacy.minGroupSize}).`,
   parties: { bank: { signing: "ES256", keySize: 3072 }, insurer: { signing: "RS256", keySize: 3072 } },
   config(keys) {
     const s = this.stack;
@@ -88,49 +95,13 @@ export const fraudBankInsurer: ExampleCollaboration = {
       [`${NS}:attestation`]: { kind: "dedicated" },
       [`${NS}:enclaveImage`]: EXAMPLE_ENCLAVE_IMAGE,
       [`${NS}:parties`]: [party(this, "bank", keys.bank!, "203.0.113.0/24"), party(this, "insurer", keys.insurer!, "198.51.100.0/24")],
-      [`${NS}:datasets`]: [
-        {
-          name: "bank_transactions",
-          owner: "bank",
-          blobName: "2025/transactions.csv.enc",
-          format: "csv",
-          schema: [
-            { name: "txn_id", type: "BIGINT" },
-            { name: "customer_pid", type: "VARCHAR" },
-            { name: "region", type: "VARCHAR" },
-            { name: "amount", type: "DECIMAL(12,2)" },
-            { name: "merchant_category", type: "VARCHAR" },
-            { name: "txn_date", type: "DATE" },
-            { name: "flagged_fraud", type: "BOOLEAN" },
-          ],
-          ciphertextSha256: exampleDigest(`${s}/bank_transactions`),
-          plaintextLength: 15_482_113,
-        },
-        {
-          name: "insurer_claims",
-          owner: "insurer",
-          blobName: "2025/claims.csv.enc",
-          format: "csv",
-          schema: [
-            { name: "claim_id", type: "BIGINT" },
-            { name: "customer_pid", type: "VARCHAR" },
-            { name: "region", type: "VARCHAR" },
-            { name: "claim_amount", type: "DECIMAL(12,2)" },
-            { name: "claim_type", type: "VARCHAR" },
-            { name: "filed_date", type: "DATE" },
-            { name: "suspicious", type: "BOOLEAN" },
-          ],
-          ciphertextSha256: exampleDigest(`${s}/insurer_claims`),
-          plaintextLength: 14_903_557,
-        },
-      ],
-      [`${NS}:sql`]: FRAUD_SQL,
-      [`${NS}:privacy`]: {
-        minGroupSize: 10,
-        countColumn: "overlap_customers",
-        allowedColumns: ["region", "overlap_customers", "flagged_txns", "flagged_amount", "suspicious_claims", "suspicious_claim_amount"],
-      },
-      [`${NS}:recipients`]: ["bank", "insurer"],
+      [`${NS}:datasets`]: exampleDatasets(fraudDefinition, {
+        bank_transactions: { blobName: "2025/transactions.csv.enc", ciphertextSha256: exampleDigest(`${s}/bank_transactions`), plaintextLength: 15_482_113 },
+        insurer_claims: { blobName: "2025/claims.csv.enc", ciphertextSha256: exampleDigest(`${s}/insurer_claims`), plaintextLength: 14_903_557 },
+      }),
+      [`${NS}:sql`]: fraudDefinition.sql,
+      [`${NS}:privacy`]: fraudDefinition.privacy,
+      [`${NS}:recipients`]: fraudDefinition.recipients,
       [`${NS}:cluster`]: {
         enclavePool: { vmSize: "Standard_DC4as_v5", minCount: 1, maxCount: 2 },
         apiServerAuthorizedIpRanges: ["203.0.113.0/24", "198.51.100.0/24"],
@@ -141,30 +112,9 @@ export const fraudBankInsurer: ExampleCollaboration = {
   },
 };
 
-const RARE_DISEASE_SQL = `WITH all_records AS (
-  SELECT patient_pid, diagnosis_code, age_band FROM hospital_a_registry
-  UNION ALL
-  SELECT patient_pid, diagnosis_code, age_band FROM hospital_b_registry
-  UNION ALL
-  SELECT patient_pid, diagnosis_code, age_band FROM hospital_c_registry
-)
-SELECT diagnosis_code, age_band, COUNT(DISTINCT patient_pid) AS patients
-FROM all_records
-GROUP BY diagnosis_code, age_band
-ORDER BY diagnosis_code, age_band`;
-
-const REGISTRY_SCHEMA = [
-  { name: "record_id", type: "BIGINT" },
-  { name: "patient_pid", type: "VARCHAR" },
-  { name: "diagnosis_code", type: "VARCHAR" },
-  { name: "age_band", type: "VARCHAR" },
-  { name: "sex", type: "VARCHAR" },
-  { name: "recorded_date", type: "DATE" },
-];
-
 export const rareDiseaseHospitals: ExampleCollaboration = {
   stack: "rare-disease-hospitals",
-  title: "Three hospitals count distinct patients per rare diagnosis and age band (k = 11); hospital C keeps its vault in its own subscription.",
+  title: `Three hospitals count distinct patients per rare diagnosis and age band (k = ${rareDiseaseDefinition.privacy.minGroupSize}); hospital C keeps its vault in its own subscription.`,
   parties: {
     "hospital-a": { signing: "ES256", keySize: 3072 },
     "hospital-b": { signing: "ES256", keySize: 4096 },
@@ -173,7 +123,6 @@ export const rareDiseaseHospitals: ExampleCollaboration = {
   config(keys) {
     const s = this.stack;
     const tenant = exampleGuid(`${s}/tenant`);
-    const hospitals = ["hospital-a", "hospital-b", "hospital-c"];
     return {
       "azure-native:location": "northeurope",
       [`${NS}:collaboration`]: s,
@@ -190,18 +139,18 @@ export const rareDiseaseHospitals: ExampleCollaboration = {
           tenantId: tenant,
         }),
       ],
-      [`${NS}:datasets`]: hospitals.map((h, i) => ({
-        name: `${h.replace("-", "_")}_registry`,
-        owner: h,
-        blobName: "rare-disease-registry.csv.enc",
-        format: "csv",
-        schema: REGISTRY_SCHEMA,
-        ciphertextSha256: exampleDigest(`${s}/${h}`),
-        plaintextLength: 3_950_000 + i * 41_337,
-      })),
-      [`${NS}:sql`]: RARE_DISEASE_SQL,
-      [`${NS}:privacy`]: { minGroupSize: 11, countColumn: "patients", allowedColumns: ["diagnosis_code", "age_band", "patients"] },
-      [`${NS}:recipients`]: hospitals,
+      [`${NS}:datasets`]: exampleDatasets(
+        rareDiseaseDefinition,
+        Object.fromEntries(
+          rareDiseaseDefinition.datasets.map((dataset, i) => [
+            dataset.name,
+            { blobName: "rare-disease-registry.csv.enc", ciphertextSha256: exampleDigest(`${s}/${dataset.owner}`), plaintextLength: 3_950_000 + i * 41_337 },
+          ]),
+        ),
+      ),
+      [`${NS}:sql`]: rareDiseaseDefinition.sql,
+      [`${NS}:privacy`]: rareDiseaseDefinition.privacy,
+      [`${NS}:recipients`]: rareDiseaseDefinition.recipients,
       [`${NS}:cluster`]: { enclavePool: { vmSize: "Standard_DC8as_v5", minCount: 0, maxCount: 1 }, upgradeChannel: "stable" },
       [`${NS}:storage`]: { skuName: "Standard_ZRS", deleteRetentionDays: 90 },
       [`${NS}:workload`]: {

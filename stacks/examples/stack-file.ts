@@ -19,9 +19,13 @@ export function configToPulumiConfig(config: Record<string, unknown>): Record<st
   return out;
 }
 
-/** The stack file's text: a comment header, then `config:`. Deterministic for the same input. */
+/**
+ * The stack file's text: a comment header, then `config:`. Deterministic for the same values: a value
+ * shared by reference is written out in full each time (no YAML anchors), so the text does not
+ * depend on how the config object happens to be assembled.
+ */
 export function renderStackFile(header: string, config: Record<string, unknown>): string {
-  const body = stringify({ config }, { lineWidth: 0, minContentWidth: 0 });
+  const body = stringify({ config }, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
   return `${header.split("\n").map((l) => (l ? `# ${l}` : "#")).join("\n")}\n${body}`;
 }
 

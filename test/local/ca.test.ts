@@ -70,6 +70,35 @@ describe("local CA", () => {
     await expect(ca.issueSigningCert("  ")).rejects.toMatchObject({ code: "CA_INVALID_REQUEST" });
   });
 
+  it("issues certificates with a chosen validity window, also one already over", async () => {
+    const notBefore = new Date(Date.now() - 10 * 86400_000);
+    const notAfter = new Date(Date.now() - 86400_000);
+    const expired = new X509Certificate((await ca.issueCertificate({ commonName: "old", usage: "signing", notBefore, notAfter })).certPem);
+    expect(new Date(expired.validFrom).getTime()).toBe(Math.floor(notBefore.getTime() / 1000) * 1000);
+    expect(new Date(expired.validTo).getTime()).toBe(Math.floor(notAfter.getTime() / 1000) * 1000);
+    expect(expired.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+    await expect(ca.issueCertificate({ commonName: "backwards", usage: "signing", notBefore: notAfter, notAfter: notBefore })).rejects.toMatchObject({
+      code: "CA_INVALID_REQUEST",
+    });
+  });
+
+  it("issues intermediate CAs only when the root allows them, and chains leaf -> intermediate -> root", async () => {
+    await expect(ca.issueIntermediateCa("Sub CA")).rejects.toMatchObject({ code: "CA_INVALID_REQUEST" });
+    const root = await createLocalCa({ maxIntermediates: 1 });
+    const intermediate = await root.issueIntermediateCa("Sub CA");
+    await expect(intermediate.issueIntermediateCa("Sub-sub CA")).rejects.toMatchObject({ code: "CA_INVALID_REQUEST" });
+    const sub = new X509Certificate(intermediate.certPem);
+    expect(sub.ca).toBe(true);
+    expect(sub.checkIssued(new X509Certificate(root.certPem))).toBe(true);
+    expect(intermediate.chainPem).toEqual([intermediate.certPem, root.certPem]);
+    const issued = await intermediate.issueSigningCert("leaf");
+    expect(issued.chainPem).toEqual([issued.certPem, intermediate.certPem, root.certPem]);
+    const leaf = new X509Certificate(issued.certPem);
+    expect(leaf.checkIssued(sub)).toBe(true);
+    expect(leaf.verify(sub.publicKey)).toBe(true);
+    expect(leaf.verify(new X509Certificate(root.certPem).publicKey)).toBe(false);
+  });
+
   it("x5c encodes the chain as standard base64 DER, leaf first", async () => {
     const issued = await ca.issueSigningCert("jws");
     const x5c = pemChainToX5c(issued.chainPem);

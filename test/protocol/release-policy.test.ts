@@ -5,6 +5,7 @@ import {
   canonicalJson,
   decodeReleasePolicy,
   encodeReleasePolicy,
+  kekKeyName,
   normalizeAuthority,
   releasePolicyDigest,
   validateReleasePolicy,
@@ -121,6 +122,13 @@ describe("encode / decode", () => {
     expect(releasePolicyDigest(shuffled)).toBe(releasePolicyDigest(policy));
     expect(releasePolicyDigest(policy)).toMatch(/^[0-9a-f]{64}$/);
     expect(releasePolicyDigest(buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-node" }))).not.toBe(releasePolicyDigest(policy));
+  });
+
+  it("names a KEK after its party, size and policy digest, so a new policy or size is a new key", () => {
+    const other = buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-node" });
+    expect(kekKeyName("bank", 3072, policy)).toBe(`bank-kek-rsa3072-${releasePolicyDigest(policy).slice(0, 12)}`);
+    expect(kekKeyName("bank", 3072, other)).not.toBe(kekKeyName("bank", 3072, policy));
+    expect(kekKeyName("bank", 4096, policy)).not.toBe(kekKeyName("bank", 3072, policy));
   });
 });
 

@@ -1,14 +1,9 @@
-import { buildReleasePolicy, encodeReleasePolicy, releasePolicyDigest, type AttestationRequirements } from "../protocol/index.ts";
+import { buildReleasePolicy, encodeReleasePolicy, kekKeyNameFromDigest, releasePolicyDigest, type AttestationRequirements } from "../protocol/index.ts";
 import type { LocalKeyVault } from "../local/key-vault.ts";
 import { localCredential, localKeyClient } from "../local/local-clients.ts";
 import { KEK_BITS, type DemoParty } from "./parties.ts";
 
 const RSA_PRIVATE_MEMBERS = ["n", "e", "d", "p", "q", "dp", "dq", "qi"] as const;
-
-/** Same scheme as the PartyVault component: a new release policy means a new key name. */
-export function demoKekName(party: string, policyDigest: string): string {
-  return `${party}-kek-rsa${KEK_BITS}-${policyDigest.slice(0, 12)}`;
-}
 
 export interface ProvisionedKek {
   party: string;
@@ -35,7 +30,8 @@ export async function provisionPartyKek(opts: {
   const { party, vault } = opts;
   const policy = buildReleasePolicy(opts.attestation);
   const digest = releasePolicyDigest(policy);
-  const keyName = demoKekName(party.name, digest);
+  // Named as the PartyVault component names it: a new release policy means a new key name.
+  const keyName = kekKeyNameFromDigest(party.name, KEK_BITS, digest);
   const admin = localKeyClient(vault, localCredential(`${party.name}-admin`));
   const jwk = party.kek.privateKey.export({ format: "jwk" });
   const material = Object.fromEntries(RSA_PRIVATE_MEMBERS.map((m) => [m, Buffer.from(String(jwk[m]), "base64url")]));

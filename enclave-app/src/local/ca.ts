@@ -31,14 +31,35 @@ export interface CertificateRequest {
   usage: "server" | "signing";
   /** Default: EC P-256 for server certs (fast TLS), RSA-2048 for signing certs (RS256). */
   keyAlgorithm?: CertKeyAlgorithm;
+  /**
+   * Validity window; default from 5 minutes ago for 7 days. Any window is accepted, also one in the
+   * past: tests use it to present an expired certificate.
+   */
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
+export interface LocalCaOptions {
+  /**
+   * How many intermediate CAs may stand below this root (basicConstraints pathLenConstraint).
+   * Default 0: the root signs only end-entity certificates, which is all the local clean room needs.
+   */
+  maxIntermediates?: number;
 }
 
 export interface LocalCa {
   certPem: string;
+  /** This CA's certificate followed by those above it up to the root; `[certPem]` for a root. */
+  chainPem: string[];
   issueServerCert(hostnames: string[]): Promise<IssuedCert>;
   issueSigningCert(commonName: string): Promise<IssuedCert>;
   /** The general form of the two above (e.g. an RSA signing cert bound to a host name). */
   issueCertificate(request: CertificateRequest): Promise<IssuedCert>;
+  /**
+   * A subordinate CA signed by this one, so chains read leaf -> intermediate -> root as Key Vault's
+   * do. Refused (CA_INVALID_REQUEST) beyond the root's `maxIntermediates`.
+   */
+  issueIntermediateCa(commonName: string): Promise<LocalCa>;
 }
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -157,35 +178,52 @@ function buildCertificate(parts: CertificateParts): string {
   return toPem("CERTIFICATE", der.sequence(tbs, signatureAlgorithm, der.bitString(signature)));
 }
 
-export async function createLocalCa(): Promise<LocalCa> {
-  const caKeys = await generateKeys("EC");
-  const caSubject = name(`Cleanroom Local CA ${randomUUID().slice(0, 8)}`);
-  const caKeyId = keyIdentifier(caKeys.publicKey);
-  const now = Date.now();
-  const caPem = buildCertificate({
-    subject: caSubject,
-    issuer: caSubject,
-    publicKey: caKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    notBefore: new Date(now - BACKDATE_MS),
-    notAfter: new Date(now + CA_VALIDITY_MS),
-    extensions: [
-      extension(OID.basicConstraints, true, der.sequence(der.booleanTrue(), der.integer(0))),
-      extension(OID.keyUsage, true, der.namedBits([KU.keyCertSign, KU.cRLSign])),
-      extension(OID.subjectKeyIdentifier, false, der.octetString(caKeyId)),
-    ],
-  });
+function checkCommonName(commonName: string): string {
+  const trimmed = commonName.trim();
+  if (trimmed.length === 0 || trimmed.length > 64) {
+    throw new LocalCleanRoomError("CA_INVALID_REQUEST", "certificate common name must be 1-64 characters");
+  }
+  return trimmed;
+}
 
+function validityOf(request: CertificateRequest): { notBefore: Date; notAfter: Date } {
+  const issuedAt = Date.now();
+  const notBefore = request.notBefore ?? new Date(issuedAt - BACKDATE_MS);
+  const notAfter = request.notAfter ?? new Date(notBefore.getTime() + BACKDATE_MS + LEAF_VALIDITY_MS);
+  if (!(notBefore.getTime() < notAfter.getTime())) {
+    throw new LocalCleanRoomError("CA_INVALID_REQUEST", "certificate notBefore must be earlier than notAfter");
+  }
+  return { notBefore, notAfter };
+}
+
+/** A CA's key and certificate; the private key stays inside the issuer built from it. */
+interface CaIdentity {
+  keys: KeyPair;
+  subject: Buffer;
+  keyId: Buffer;
+  chainPem: string[];
+  /** Intermediates still allowed below this CA. */
+  pathLength: number;
+}
+
+function caExtensions(keyId: Buffer, pathLength: number, issuerKeyId?: Buffer): Buffer[] {
+  return [
+    extension(OID.basicConstraints, true, der.sequence(der.booleanTrue(), der.integer(pathLength))),
+    extension(OID.keyUsage, true, der.namedBits([KU.keyCertSign, KU.cRLSign])),
+    extension(OID.subjectKeyIdentifier, false, der.octetString(keyId)),
+    ...(issuerKeyId ? [extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, issuerKeyId)))] : []),
+  ];
+}
+
+function issuerFor(ca: CaIdentity): LocalCa {
   async function issueCertificate(request: CertificateRequest): Promise<IssuedCert> {
-    const commonName = request.commonName.trim();
-    if (commonName.length === 0 || commonName.length > 64) {
-      throw new LocalCleanRoomError("CA_INVALID_REQUEST", "certificate common name must be 1-64 characters");
-    }
+    const commonName = checkCommonName(request.commonName);
     const hostnames = request.hostnames ?? [];
     if (request.usage === "server" && hostnames.length === 0) {
       throw new LocalCleanRoomError("CA_INVALID_REQUEST", "a server certificate needs at least one host name");
     }
     const sans = subjectAltNames(hostnames);
+    const { notBefore, notAfter } = validityOf(request);
     const algorithm = request.keyAlgorithm ?? (request.usage === "server" ? "EC" : "RSA");
     const keys = await generateKeys(algorithm);
     const usageBits: number[] =
@@ -196,7 +234,7 @@ export async function createLocalCa(): Promise<LocalCa> {
       extension(OID.basicConstraints, true, der.sequence()),
       extension(OID.keyUsage, true, der.namedBits(usageBits)),
       extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(keys.publicKey))),
-      extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, caKeyId))),
+      extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, ca.keyId))),
     ];
     if (request.usage === "server") {
       extensions.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.serverAuth))));
@@ -207,23 +245,49 @@ export async function createLocalCa(): Promise<LocalCa> {
       );
       extensions.push(extension(OID.subjectAltName, false, der.sequence(...generalNames)));
     }
-    const issuedAt = Date.now();
     const certPem = buildCertificate({
       subject: name(commonName),
-      issuer: caSubject,
+      issuer: ca.subject,
       publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
-      notBefore: new Date(issuedAt - BACKDATE_MS),
-      notAfter: new Date(issuedAt + LEAF_VALIDITY_MS),
+      signingKey: ca.keys.privateKey,
+      notBefore,
+      notAfter,
       extensions,
     });
     const keyPem = keys.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
-    return { certPem, keyPem, chainPem: [certPem, caPem] };
+    return { certPem, keyPem, chainPem: [certPem, ...ca.chainPem] };
+  }
+
+  async function issueIntermediateCa(commonName: string): Promise<LocalCa> {
+    const checked = checkCommonName(commonName);
+    if (ca.pathLength < 1) {
+      throw new LocalCleanRoomError(
+        "CA_INVALID_REQUEST",
+        `CA "${checked}" would exceed the root's path length: create the root with createLocalCa({ maxIntermediates }) to allow intermediates`,
+      );
+    }
+    const keys = await generateKeys("EC");
+    const subject = name(checked);
+    const keyId = keyIdentifier(keys.publicKey);
+    const pathLength = ca.pathLength - 1;
+    const now = Date.now();
+    const certPem = buildCertificate({
+      subject,
+      issuer: ca.subject,
+      publicKey: keys.publicKey,
+      signingKey: ca.keys.privateKey,
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + CA_VALIDITY_MS),
+      extensions: caExtensions(keyId, pathLength, ca.keyId),
+    });
+    return issuerFor({ keys, subject, keyId, chainPem: [certPem, ...ca.chainPem], pathLength });
   }
 
   return {
-    certPem: caPem,
+    certPem: ca.chainPem[0]!,
+    chainPem: [...ca.chainPem],
     issueCertificate,
+    issueIntermediateCa,
     issueServerCert(hostnames: string[]) {
       const first = hostnames[0];
       if (first === undefined) {
@@ -237,6 +301,27 @@ export async function createLocalCa(): Promise<LocalCa> {
       return issueCertificate({ commonName, usage: "signing" });
     },
   };
+}
+
+export async function createLocalCa(opts: LocalCaOptions = {}): Promise<LocalCa> {
+  const pathLength = opts.maxIntermediates ?? 0;
+  if (!Number.isSafeInteger(pathLength) || pathLength < 0 || pathLength > 8) {
+    throw new LocalCleanRoomError("CA_INVALID_REQUEST", `maxIntermediates must be an integer 0-8, got ${String(opts.maxIntermediates)}`);
+  }
+  const keys = await generateKeys("EC");
+  const subject = name(`Cleanroom Local CA ${randomUUID().slice(0, 8)}`);
+  const keyId = keyIdentifier(keys.publicKey);
+  const now = Date.now();
+  const certPem = buildCertificate({
+    subject,
+    issuer: subject,
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
+    notBefore: new Date(now - BACKDATE_MS),
+    notAfter: new Date(now + CA_VALIDITY_MS),
+    extensions: caExtensions(keyId, pathLength),
+  });
+  return issuerFor({ keys, subject, keyId, chainPem: [certPem], pathLength });
 }
 
 /** base64 (standard, padded) DER of each PEM certificate: the form JOSE `x5c` uses. */

@@ -1,5 +1,5 @@
-// The few DER (X.690) encoders a certificate needs. Written out instead of using @peculiar/x509,
-// which needs a global Reflect polyfill and is only a dev dependency; node:crypto does the key
+// The few DER (X.690) encoders a certificate needs, written out so the project needs no X.509
+// library (the usual one wants a global Reflect metadata polyfill); node:crypto does the key
 // generation, signing and (in tests and TLS) the parsing that proves these encodings right.
 
 function lengthBytes(length: number): Buffer {

@@ -1,6 +1,6 @@
 // Public API of the local clean room servers (see docs/local-clean-room.md). Azurite, the storage
 // emulator, has its own module: ./azurite.ts.
-export { createLocalCa, pemChainToX5c, type CertificateRequest, type CertKeyAlgorithm, type IssuedCert, type LocalCa } from "./ca.ts";
+export { createLocalCa, pemChainToX5c, type CertificateRequest, type CertKeyAlgorithm, type IssuedCert, type LocalCa, type LocalCaOptions } from "./ca.ts";
 export {
   startAttestationAuthority,
   JWKS_PATH,

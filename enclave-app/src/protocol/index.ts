@@ -78,6 +78,9 @@ export {
   encodeReleasePolicy,
   decodeReleasePolicy,
   releasePolicyDigest,
+  kekKeyName,
+  kekKeyNameFromDigest,
+  KEK_NAME_DIGEST_LENGTH,
   RELEASE_POLICY_CONTENT_TYPE,
 } from "./release-policy.ts";
 export { validateReleasePolicy, RELEASE_POLICY_VERSION, CLAIM_OPERATORS } from "./release-policy-validate.ts";

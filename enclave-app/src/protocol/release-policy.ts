@@ -117,3 +117,21 @@ export function decodeReleasePolicy(encoded: { data: string } | string): Release
 export function releasePolicyDigest(policy: ReleasePolicy): string {
   return sha256Hex(canonicalJson(policy));
 }
+
+/** Hex characters of the release policy digest that go into a KEK's name. */
+export const KEK_NAME_DIGEST_LENGTH = 12;
+
+/**
+ * Name of a party's key-encryption key: `<party>-kek-rsa<bits>-<12 hex of the policy digest>`.
+ * Key Vault (and ARM) create a key only under a new name and never change an existing key's release
+ * policy, so a changed policy or size must yield a new name, never a silent no-op. The components
+ * and the local clean room both name keys through here, so a key reads the same in either.
+ */
+export function kekKeyName(party: string, keySize: number, policy: ReleasePolicy): string {
+  return kekKeyNameFromDigest(party, keySize, releasePolicyDigest(policy));
+}
+
+/** `kekKeyName` when the policy digest is already at hand (lowercase hex sha256). */
+export function kekKeyNameFromDigest(party: string, keySize: number, policyDigest: string): string {
+  return `${party}-kek-rsa${keySize}-${policyDigest.slice(0, KEK_NAME_DIGEST_LENGTH)}`;
+}

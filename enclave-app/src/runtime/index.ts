@@ -12,6 +12,7 @@ export {
 } from "./errors.ts";
 export { tokenFingerprint, jsonLineSink, type RunEvent, type RunEventSink, type RunEventLevel } from "./events.ts";
 export {
+  EphemeralKeyAttester,
   generateRuntimeKeys,
   generateSigningKey,
   runtimeDataFor,

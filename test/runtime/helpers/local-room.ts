@@ -16,7 +16,7 @@ import { localCredential, localKeyClient } from "../../../enclave-app/src/local/
 import {
   buildReleasePolicy,
   encodeReleasePolicy,
-  releasePolicyDigest,
+  kekKeyName,
   signApproval,
   type Approvals,
   type AttestationRequirements,
@@ -72,7 +72,7 @@ export async function provisionKek(room: LocalRoom, party: TestParty, attestatio
   const vault = room.vaults.get(party.name);
   if (!vault) throw new Error(`no vault for ${party.name}`);
   const policy = buildReleasePolicy(attestation);
-  const name = `${party.name}-kek-${releasePolicyDigest(policy).slice(0, 12)}`;
+  const name = kekKeyName(party.name, party.kek.privateKey.asymmetricKeyDetails?.modulusLength ?? 0, policy);
   const admin = localKeyClient(vault, localCredential(`${party.name}-admin`));
   const jwk = party.kek.privateKey.export({ format: "jwk" });
   const material = Object.fromEntries(RSA_MEMBERS.map((m) => [m, Buffer.from(String(jwk[m]), "base64url")]));

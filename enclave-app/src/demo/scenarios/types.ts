@@ -34,7 +34,11 @@ export interface GenerateOptions {
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
-export interface Scenario {
+/**
+ * What the parties agree on, without any data: the single source of the example collaborations'
+ * SQL, schemas and privacy rules (stacks/examples imports it), so it must stay free of generators.
+ */
+export interface ScenarioDefinition {
   id: ScenarioId;
   title: string;
   /** One paragraph for the demo's header and docs. */
@@ -47,6 +51,9 @@ export interface Scenario {
   recipients: string[];
   /** Rows per dataset when --rows is not given. */
   defaultRows: number;
+}
+
+export interface Scenario extends ScenarioDefinition {
   /** Deterministic for (rows, seed): the tests regenerate the same plaintext to check the result. */
   generate(opts: GenerateOptions): GeneratedDataset[];
 }

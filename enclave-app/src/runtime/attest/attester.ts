@@ -16,6 +16,7 @@
 import { generateKeyPairSync, createHash, type KeyObject, type JsonWebKey } from "node:crypto";
 import type { Claims, IsolationMode } from "../../protocol/index.ts";
 import type { KeyWrapAlgorithm } from "../../envelope/index.ts";
+import { unwrapKeyHsm } from "../keyrelease/key-hsm.ts";
 
 export interface RuntimeKeys {
   encryption: { publicJwk: JsonWebKey; kid: string };
@@ -101,6 +102,32 @@ export function generateRuntimeKeys(opts: GenerateRuntimeKeysOptions = {}): Ephe
     },
     encryptionPrivateKey: rsa.privateKey,
   };
+}
+
+/**
+ * Base of the flow (a) attesters (SKR sidecar, local authority): their ephemeral keys live in this
+ * process, bound through the runtime data, and the encryption key's private half unwraps Key Vault's
+ * `key_hsm` without ever leaving the object. Subclasses differ only in where the token comes from.
+ */
+export class EphemeralKeyAttester {
+  readonly keyBinding = "runtime-keys" as const;
+  readonly keys: RuntimeKeys;
+  readonly signing: RuntimeKeys["signing"];
+  readonly encryption: RuntimeKeys["encryption"];
+  readonly #encryptionPrivateKey: KeyObject;
+
+  /** `material` when given (tests, key reuse), else fresh keys of `rsaBits`. */
+  constructor(material: EphemeralKeyMaterial | undefined, generate: GenerateRuntimeKeysOptions = {}) {
+    const keys = material ?? generateRuntimeKeys(generate);
+    this.keys = keys.keys;
+    this.signing = keys.keys.signing;
+    this.encryption = keys.keys.encryption;
+    this.#encryptionPrivateKey = keys.encryptionPrivateKey;
+  }
+
+  async unwrapReleasedKey(keyHsm: string): Promise<KeyObject> {
+    return unwrapKeyHsm(keyHsm, this.#encryptionPrivateKey);
+  }
 }
 
 /**

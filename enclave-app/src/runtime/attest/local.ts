@@ -3,11 +3,10 @@
 //   POST {authority}/attest/simulated {mode, runtimeKeys, nonce?, hostdata?} -> {token}
 // or, in-process, the authority object's issueToken() (tests use it to shape refused tokens).
 // Tokens from it prove nothing about hardware.
-import type { JsonWebKey, KeyObject } from "node:crypto";
+import type { JsonWebKey } from "node:crypto";
 import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
-import { unwrapKeyHsm } from "../keyrelease/key-hsm.ts";
-import { generateRuntimeKeys, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial, type RuntimeKeys } from "./attester.ts";
+import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
 import { decodeJwtClaims, looksLikeJwt } from "./claims.ts";
 import { postJsonWithRetry, type RetryOptions } from "./http-retry.ts";
 import { httpsJsonRequester } from "./https-json.ts";
@@ -43,22 +42,14 @@ export interface LocalAttesterOptions {
   retry?: RetryOptions;
 }
 
-export class LocalAttester implements Attester {
+export class LocalAttester extends EphemeralKeyAttester implements Attester {
   readonly kind = "local" as const;
   readonly mode: IsolationMode;
-  readonly keyBinding = "runtime-keys" as const;
-  readonly keys: RuntimeKeys;
-  readonly signing: RuntimeKeys["signing"];
-  readonly encryption: RuntimeKeys["encryption"];
-  readonly #encryptionPrivateKey: KeyObject;
   readonly #opts: LocalAttesterOptions;
 
   constructor(opts: LocalAttesterOptions) {
-    const material = opts.keyMaterial ?? generateRuntimeKeys({ rsaBits: 2048 });
-    this.keys = material.keys;
-    this.signing = material.keys.signing;
-    this.encryption = material.keys.encryption;
-    this.#encryptionPrivateKey = material.encryptionPrivateKey;
+    // 2048-bit is enough for simulated tokens and keeps the local clean room quick to start.
+    super(opts.keyMaterial, { rsaBits: 2048 });
     this.mode = opts.mode;
     this.#opts = opts;
   }
@@ -93,9 +84,5 @@ export class LocalAttester implements Attester {
     }
     if (typeof token !== "string" || !looksLikeJwt(token)) throw new AttestationError("local", "the authority answered without a JWT");
     return { token, claims: decodeJwtClaims(token) };
-  }
-
-  async unwrapReleasedKey(keyHsm: string): Promise<KeyObject> {
-    return unwrapKeyHsm(keyHsm, this.#encryptionPrivateKey);
   }
 }

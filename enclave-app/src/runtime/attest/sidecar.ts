@@ -6,11 +6,9 @@
 // `x-ms-runtime` and its SHA-256 in the SNP report data. We send {"keys":[encryption, signing]} so the
 // token binds both ephemeral keys. Release and unwrap happen in this process (flow a), so the
 // sidecar's own /key/release is not used.
-import type { KeyObject } from "node:crypto";
 import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
-import { unwrapKeyHsm } from "../keyrelease/key-hsm.ts";
-import { generateRuntimeKeys, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial, type RuntimeKeys } from "./attester.ts";
+import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
 import { decodeJwtClaims, looksLikeJwt, tokenBindsKey } from "./claims.ts";
 import { HttpRequestError, postJsonWithRetry, type JsonRequester, type RetryOptions, type Sleep } from "./http-retry.ts";
 
@@ -28,23 +26,14 @@ export interface SidecarAttesterOptions {
   sleep?: Sleep;
 }
 
-export class SidecarAttester implements Attester {
+export class SidecarAttester extends EphemeralKeyAttester implements Attester {
   readonly kind = "sidecar" as const;
   readonly mode: IsolationMode;
-  readonly keyBinding = "runtime-keys" as const;
-  readonly keys: RuntimeKeys;
-  readonly signing: RuntimeKeys["signing"];
-  readonly encryption: RuntimeKeys["encryption"];
-  readonly #encryptionPrivateKey: KeyObject;
   readonly #opts: SidecarAttesterOptions;
   readonly #url: string;
 
   constructor(opts: SidecarAttesterOptions) {
-    const material = opts.keyMaterial ?? generateRuntimeKeys();
-    this.keys = material.keys;
-    this.signing = material.keys.signing;
-    this.encryption = material.keys.encryption;
-    this.#encryptionPrivateKey = material.encryptionPrivateKey;
+    super(opts.keyMaterial);
     this.mode = opts.mode ?? "confidential-container";
     this.#opts = opts;
     this.#url = `${(opts.sidecarUrl ?? "http://localhost:8080").replace(/\/+$/, "")}/attest/maa`;
@@ -80,10 +69,6 @@ export class SidecarAttester implements Attester {
       throw new AttestationError("sidecar", "the token's x-ms-runtime.keys do not carry this enclave's ephemeral keys (runtime data not bound)");
     }
     return { token, claims };
-  }
-
-  async unwrapReleasedKey(keyHsm: string): Promise<KeyObject> {
-    return unwrapKeyHsm(keyHsm, this.#encryptionPrivateKey);
   }
 }
 
