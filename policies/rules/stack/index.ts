@@ -1,0 +1,14 @@
+// Rules over the whole stack: relations between resources that no single resource shows.
+import { stackEnclaveNoPrivilegedRoles } from "./enclave-roles.ts";
+import { stackInputContainerOwnerWrites } from "./input-containers.ts";
+import { stackPartyOwnVault } from "./party-vaults.ts";
+import { stackReleasePolicyNamesStackEndpoint } from "./release-endpoint.ts";
+import { stackReleaseRoleEnclaveOnly } from "./release-role.ts";
+
+export const stackPolicies = [
+  stackPartyOwnVault,
+  stackReleasePolicyNamesStackEndpoint,
+  stackInputContainerOwnerWrites,
+  stackReleaseRoleEnclaveOnly,
+  stackEnclaveNoPrivilegedRoles,
+];

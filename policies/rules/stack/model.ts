@@ -1,0 +1,261 @@
+// A view of the whole stack for the stack rules: vaults and keys with the party they belong to,
+// containers, role assignments with parsed scopes, the enclave identities, the attestation endpoint
+// and the contract. Built from what the engine hands a stack validation — each resource's type,
+// name, props (its outputs), parent and dependencies — and only from fields both a real deployment's
+// outputs and a preview carry: azure-native outputs drop input-only properties such as vaultName or
+// accountName, so each link has a fallback (a URI, a parent component, a dependency).
+//
+// Every accessor reads props lazily, so a rule touches only what it needs; an unknown value during
+// preview surfaces as the engine's "can't run during preview" for that rule alone.
+import type { PolicyResource } from "@pulumi/policy";
+import { normalizeAuthority } from "../../../enclave-app/src/protocol/index.ts";
+import { parseArmScope, type ArmScope } from "../arm-id.ts";
+import { AzureTypes, ComponentTypes, KubernetesTypes, STACK_TYPE } from "../resource-types.ts";
+import { roleGuid } from "../roles.ts";
+import { podTemplateOf, WORKLOAD_TYPES } from "../pod-spec.ts";
+
+/** Tag a vault or key may carry to name its party explicitly (preferred over the component naming convention). */
+export const PARTY_TAG = "cleanroom.io/party";
+const INPUT_CONTAINER = /^input-(.+)$/;
+
+const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+const lower = (value: string) => value.toLowerCase();
+
+/** The host label of https://<label>.vault.azure.net/keys/<key>[/<version>]. */
+function vaultOfKeyUri(uri: unknown): { vault: string; key?: string } | undefined {
+  const text = str(uri);
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    const key = /^\/keys\/([^/]+)/.exec(url.pathname)?.[1];
+    return { vault: url.hostname.split(".")[0]!, key };
+  } catch {
+    return undefined;
+  }
+}
+
+function dependencyOfType(resource: PolicyResource, property: string, type: string): PolicyResource | undefined {
+  const byProperty = resource.propertyDependencies?.[property] ?? [];
+  return byProperty.find((d) => d.type === type) ?? resource.dependencies?.find((d) => d.type === type);
+}
+
+/**
+ * The party of a resource created by the PartyVault component: the component is named
+ * `<clean room name>-<party>` under the CleanRoom component.
+ */
+function partyFromComponent(resource: PolicyResource): string | undefined {
+  const component = resource.parent;
+  if (component?.type !== ComponentTypes.partyVault) return undefined;
+  const room = component.parent;
+  if (room && room.type !== STACK_TYPE && component.name.startsWith(`${room.name}-`)) return component.name.slice(room.name.length + 1);
+  return component.name;
+}
+
+function partyTag(resource: PolicyResource): string | undefined {
+  return str(resource.props.tags?.[PARTY_TAG]);
+}
+
+export interface VaultView {
+  resource: PolicyResource;
+  /** Lower-case (vault names are case-insensitive DNS labels). */
+  name: string;
+  party?: string;
+}
+
+export function vaultsOf(resources: PolicyResource[]): VaultView[] {
+  return resources
+    .filter((r) => r.type === AzureTypes.vault)
+    .map((r) => {
+      const name = str(r.props.vaultName) ?? str(r.props.name) ?? vaultOfKeyUri(r.props.properties?.vaultUri)?.vault ?? r.name;
+      return { resource: r, name: lower(name), party: partyTag(r) ?? partyFromComponent(r) };
+    });
+}
+
+export interface KeyView {
+  resource: PolicyResource;
+  name: string;
+  /** Lower-case vault name. */
+  vault?: string;
+  party?: string;
+  /** Read on demand: only the rules that decode the policy should depend on it being known. */
+  releasePolicyData(): string | undefined;
+}
+
+export function keysOf(resources: PolicyResource[], vaults: VaultView[] = vaultsOf(resources)): KeyView[] {
+  return resources
+    .filter((r) => r.type === AzureTypes.key)
+    .map((r) => {
+      // Fallbacks are read only when the previous source is absent, so a value unknown during
+      // preview makes a rule unrunnable only when the rule really depends on it.
+      const fromUri = () => vaultOfKeyUri(r.props.keyUri) ?? vaultOfKeyUri(r.props.properties?.keyUri);
+      const fromDependency = () => {
+        const vaultResource = dependencyOfType(r, "vaultName", AzureTypes.vault);
+        return vaultResource ? vaults.find((v) => v.resource.urn === vaultResource.urn)?.name : undefined;
+      };
+      const fromSibling = () => (r.parent ? vaults.find((v) => v.resource.parent?.urn === r.parent!.urn)?.name : undefined);
+      const vaultName = str(r.props.vaultName) ?? fromUri()?.vault ?? fromDependency() ?? fromSibling();
+      const vault = vaultName ? lower(vaultName) : undefined;
+      const name = str(r.props.keyName) ?? str(r.props.name) ?? fromUri()?.key ?? r.name;
+      const party = partyTag(r) ?? partyFromComponent(r) ?? vaults.find((v) => v.name === vault)?.party;
+      return {
+        resource: r,
+        name: lower(name),
+        vault,
+        party,
+        // Inputs nest the policy under properties; a deployed key's outputs carry it at the top level.
+        releasePolicyData: () => str(r.props.properties?.releasePolicy?.data) ?? str(r.props.releasePolicy?.data),
+      };
+    });
+}
+
+export interface ContainerView {
+  resource: PolicyResource;
+  name: string;
+  /** Lower-case account name, when the props or a dependency say it. */
+  account?: string;
+  /** The owning party of an input container `input-<party>`. */
+  inputOf?: string;
+}
+
+export function blobContainersOf(resources: PolicyResource[]): ContainerView[] {
+  return resources
+    .filter((r) => r.type === AzureTypes.blobContainer)
+    .map((r) => {
+      const name = lower(str(r.props.containerName) ?? str(r.props.name) ?? r.name);
+      const accountResource = dependencyOfType(r, "accountName", AzureTypes.storageAccount);
+      const account = str(r.props.accountName) ?? (accountResource ? str(accountResource.props.accountName) ?? str(accountResource.props.name) : undefined);
+      return { resource: r, name, account: account ? lower(account) : undefined, inputOf: INPUT_CONTAINER.exec(name)?.[1] };
+    });
+}
+
+export interface GrantView {
+  resource: PolicyResource;
+  principalId: string;
+  /** Lower-case role definition GUID. */
+  role: string;
+  scope: string;
+  parsed: ArmScope;
+}
+
+export function grantsOf(resources: PolicyResource[]): GrantView[] {
+  const out: GrantView[] = [];
+  for (const r of resources) {
+    if (r.type !== AzureTypes.roleAssignment) continue;
+    const principalId = str(r.props.principalId);
+    const role = roleGuid(r.props.roleDefinitionId);
+    const scope = str(r.props.scope);
+    const parsed = scope ? parseArmScope(scope) : undefined;
+    if (principalId && role && scope && parsed) out.push({ resource: r, principalId: lower(principalId), role, scope, parsed });
+  }
+  return out;
+}
+
+/** The cluster kubelet identities: what Microsoft's CVM release tool authenticates as (through IMDS). */
+export function kubeletPrincipalsOf(resources: PolicyResource[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of resources) {
+    if (r.type !== AzureTypes.managedCluster) continue;
+    const id = str(r.props.identityProfile?.kubeletidentity?.objectId);
+    if (id) out.add(lower(id));
+  }
+  return out;
+}
+
+/**
+ * User-assigned identities that pods use through workload identity: named by a federated identity
+ * credential (its resourceName, or a dependency), or whose client id a service account annotates.
+ */
+export function workloadPrincipalsOf(resources: PolicyResource[]): Set<string> {
+  const identities = resources.filter((r) => r.type === AzureTypes.userAssignedIdentity);
+  const credentials = resources.filter((r) => r.type === AzureTypes.federatedIdentityCredential);
+  const annotatedClientIds = new Set<string>();
+  for (const r of resources) {
+    if (r.type !== KubernetesTypes.serviceAccount) continue;
+    const clientId = str(r.props.metadata?.annotations?.["azure.workload.identity/client-id"]);
+    if (clientId) annotatedClientIds.add(lower(clientId));
+  }
+  const out = new Set<string>();
+  for (const identity of identities) {
+    const principalId = str(identity.props.principalId);
+    if (!principalId) continue;
+    const name = str(identity.props.resourceName) ?? str(identity.props.name);
+    const clientId = str(identity.props.clientId);
+    const federated = credentials.some(
+      (c) => (name !== undefined && str(c.props.resourceName) === name) || dependencyOfType(c, "resourceName", AzureTypes.userAssignedIdentity)?.urn === identity.urn,
+    );
+    if (federated || (clientId && annotatedClientIds.has(lower(clientId)))) out.add(lower(principalId));
+  }
+  return out;
+}
+
+export interface ContractView {
+  source: PolicyResource;
+  authority?: string;
+  parties: { name: string; keyId?: string }[];
+}
+
+/** Contracts the stack ships to the enclave (ConfigMaps holding contract.json), read leniently. */
+export function contractsOf(resources: PolicyResource[]): ContractView[] {
+  const out: ContractView[] = [];
+  for (const r of resources) {
+    if (r.type !== KubernetesTypes.configMap) continue;
+    const text = str(r.props.data?.["contract.json"]);
+    if (!text) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (typeof doc !== "object" || doc === null) continue;
+    const d = doc as { attestation?: { authority?: unknown }; parties?: unknown };
+    const parties = Array.isArray(d.parties)
+      ? d.parties
+          .filter((p): p is { name: string; kek?: { keyId?: unknown } } => typeof p === "object" && p !== null && typeof (p as { name?: unknown }).name === "string")
+          .map((p) => ({ name: p.name, keyId: str(p.kek?.keyId) }))
+      : [];
+    out.push({ source: r, authority: str(d.attestation?.authority), parties });
+  }
+  return out;
+}
+
+/** Which vault a contract key id points into (lower-case), e.g. https://bank-1a2b.vault.azure.net/keys/... */
+export function vaultOfKeyId(keyId: string | undefined): string | undefined {
+  const v = vaultOfKeyUri(keyId)?.vault;
+  return v ? lower(v) : undefined;
+}
+
+export interface EndpointDeclaration {
+  endpoint: string;
+  source: string;
+  resource: PolicyResource;
+}
+
+/**
+ * Every place the stack names its attestation endpoint: a dedicated provider's attestUri, the
+ * contract's attestation authority, the enclave's CLEANROOM_MAA_ENDPOINT, the stack output
+ * `attestationEndpoint`. Normalised (scheme/host case, trailing slash).
+ */
+export function attestationEndpointsOf(resources: PolicyResource[]): EndpointDeclaration[] {
+  const out: EndpointDeclaration[] = [];
+  const add = (value: unknown, source: string, resource: PolicyResource) => {
+    const text = str(value);
+    if (text) out.push({ endpoint: normalizeAuthority(text), source, resource });
+  };
+  for (const r of resources) {
+    if (r.type === AzureTypes.attestationProvider) add(r.props.attestUri, `attestUri of ${r.name}`, r);
+    else if (r.type === STACK_TYPE) add(r.props.attestationEndpoint, "stack output attestationEndpoint", r);
+    else if (WORKLOAD_TYPES.includes(r.type)) {
+      const pod = podTemplateOf(r.type, r.props);
+      const containers: unknown = pod?.spec.containers;
+      if (!Array.isArray(containers)) continue;
+      for (const c of containers) {
+        const env: unknown = c.env;
+        if (!Array.isArray(env)) continue;
+        for (const e of env) if (e.name === "CLEANROOM_MAA_ENDPOINT") add(e.value, `CLEANROOM_MAA_ENDPOINT of ${r.name}`, r);
+      }
+    }
+  }
+  for (const contract of contractsOf(resources)) add(contract.authority, `contract in ${contract.source.name}`, contract.source);
+  return out;
+}
