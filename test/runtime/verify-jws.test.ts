@@ -3,7 +3,9 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { ReleaseJwsError, verifyReleaseJws, type ReleaseJwsFailure } from "../../enclave-app/src/runtime/keyrelease/verify-jws.ts";
 import { pemChainToX5c, type IssuedCert } from "../../enclave-app/src/local/ca.ts";
-import { issue, makeRoot, signWithChain, type TestCa } from "./helpers/pki.ts";
+import { generateKeyPairSync } from "node:crypto";
+import { CompactSign } from "jose";
+import { ecKeyPair, handBuiltCertificate, issue, makeRoot, signWithChain, type TestCa } from "./helpers/pki.ts";
 
 const HOST = "party-a.vault.azure.net";
 const payload = { response: { key: { key: { kid: `https://${HOST}/keys/k/1` } } } };
@@ -81,5 +83,41 @@ describe("verifyReleaseJws", () => {
       "unsupported-alg",
     );
     expect(reason(() => verifyReleaseJws("a.b", { trustedRoots: [root.certPem], vaultHost: HOST }))).toBe("malformed");
+  });
+
+  it("rejects a leaf signed by a certificate that is not a CA, even when that certificate chains to a trusted root", async () => {
+    // Someone holding an ordinary certificate (no CA flag, no key usage) from a trusted root signs a
+    // "leaf" for the vault host with its key. Names and signatures all line up; only the CA flag tells.
+    const rootKeys = ecKeyPair();
+    const ordinaryKeys = ecKeyPair();
+    const forgedKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const trustedRoot = handBuiltCertificate({ subject: "Hand Root", issuer: "Hand Root", publicKey: rootKeys.publicKey, issuerKey: rootKeys.privateKey, ca: true });
+    const ordinary = handBuiltCertificate({ subject: "attacker.example", issuer: "Hand Root", publicKey: ordinaryKeys.publicKey, issuerKey: rootKeys.privateKey, dnsName: "attacker.example" });
+    const forged = handBuiltCertificate({ subject: HOST, issuer: "attacker.example", publicKey: forgedKeys.publicKey, issuerKey: ordinaryKeys.privateKey, dnsName: HOST });
+    const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: "RS256", x5c: pemChainToX5c([forged, ordinary]) })
+      .sign(forgedKeys.privateKey);
+    expect(reason(() => verifyReleaseJws(jws, { trustedRoots: [trustedRoot], vaultHost: HOST }))).toBe("issuer-not-ca");
+
+    // The same chain with a proper CA in the middle is accepted: the rule is the CA flag, nothing else.
+    const caKeys = ecKeyPair();
+    const issuingCa = handBuiltCertificate({ subject: "Hand Issuing CA", issuer: "Hand Root", publicKey: caKeys.publicKey, issuerKey: rootKeys.privateKey, ca: true });
+    const proper = handBuiltCertificate({ subject: HOST, issuer: "Hand Issuing CA", publicKey: forgedKeys.publicKey, issuerKey: caKeys.privateKey, dnsName: HOST });
+    const good = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: "RS256", x5c: pemChainToX5c([proper, issuingCa]) })
+      .sign(forgedKeys.privateKey);
+    expect(verifyReleaseJws(good, { trustedRoots: [trustedRoot], vaultHost: HOST }).payload).toEqual(payload);
+  });
+
+  it("rejects a chain whose last certificate names a trusted certificate that is not a CA as its issuer", async () => {
+    const rootKeys = ecKeyPair();
+    const leafKeys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    // A trust store entry that is an end-entity certificate, not a CA.
+    const notACa = handBuiltCertificate({ subject: "Pinned Server", issuer: "Pinned Server", publicKey: rootKeys.publicKey, issuerKey: rootKeys.privateKey });
+    const leafPem = handBuiltCertificate({ subject: HOST, issuer: "Pinned Server", publicKey: leafKeys.publicKey, issuerKey: rootKeys.privateKey, dnsName: HOST });
+    const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: "RS256", x5c: pemChainToX5c([leafPem]) })
+      .sign(leafKeys.privateKey);
+    expect(reason(() => verifyReleaseJws(jws, { trustedRoots: [notACa], vaultHost: HOST }))).toBe("untrusted-root");
   });
 });

@@ -13,6 +13,7 @@ export type ReleaseJwsFailure =
   | "bad-certificate"
   | "bad-signature"
   | "broken-chain"
+  | "issuer-not-ca"
   | "untrusted-root"
   | "expired-certificate"
   | "host-mismatch";
@@ -131,10 +132,15 @@ export function verifyReleaseJws(jws: string, opts: VerifyReleaseJwsOptions): Ve
       if (!cert.checkIssued(next) || !cert.verify(next.publicKey)) {
         throw new ReleaseJwsError("broken-chain", `release response x5c[${i}] is not issued by x5c[${i + 1}]`);
       }
+      // checkIssued matches names and key usage only. Without the CA flag, anyone holding an
+      // ordinary certificate from a public CA could sign a "leaf" for any vault host with its key.
+      if (!next.ca) {
+        throw new ReleaseJwsError("issuer-not-ca", `release response x5c[${i + 1}] ("${next.subject.replace(/\n/g, ", ")}") issues x5c[${i}] but is not a CA certificate`);
+      }
       continue;
     }
     // Last certificate of the chain: it must be issued by a trust anchor.
-    const root = roots.find((r) => cert.checkIssued(r) && cert.verify(r.publicKey));
+    const root = roots.find((r) => r.ca && cert.checkIssued(r) && cert.verify(r.publicKey));
     if (!root) {
       throw new ReleaseJwsError("untrusted-root", `release response certificate chain does not lead to a trusted root (last issuer "${cert.issuer.replace(/\n/g, ", ")}")`);
     }
