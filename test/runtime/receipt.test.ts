@@ -192,6 +192,14 @@ describe("verifyReceipt", () => {
     expect(result.ok ? "" : result.failure.message).toMatch(/is-debuggable/);
   });
 
+  it("checks the attested TEE even without the contract (a valid signature alone is not enough)", async () => {
+    const good = await verifyReceipt(await makeReceipt(), { jwks: authority.jwks });
+    expect(good.passed).toEqual(["shape", "token-issuer", "token-signature", "token-validity", "signer-binding", "receipt-signature", "attestation-policy"]);
+    const debuggable = await verifyReceipt(await makeReceipt({ tokenValue: await token(authority, runtimeDataFor(keys), { debuggable: true }) }), { jwks: authority.jwks });
+    expect(debuggable.ok ? "ok" : debuggable.failure.check).toBe("attestation-policy");
+    expect(debuggable.ok ? "" : debuggable.failure.message).toMatch(/x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable/);
+  });
+
   it("rejects a malformed receipt", async () => {
     const receipt = await makeReceipt();
     const { signature: _s, ...unsigned } = receipt;

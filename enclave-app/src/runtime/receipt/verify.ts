@@ -1,6 +1,6 @@
 // Offline receipt verification. Checks run in a fixed order and the first failure is returned, named:
 //  shape -> token-issuer -> token-signature -> token-validity -> signer-binding -> receipt-signature
-//  -> contract-hash -> contract-match -> attestation-policy -> output-digest
+//  -> [contract-hash -> contract-match] -> attestation-policy -> output-digest
 // The token is judged at the time of the run (between startedAt and finishedAt), not now: receipts
 // are verified long after MAA's 8-hour tokens expire.
 import { createHash, createPublicKey, type JsonWebKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
@@ -185,6 +185,12 @@ export async function verifyReceipt(input: unknown, opts: VerifyReceiptOptions =
       return fail("attestation-policy", `the attestation does not meet the contract's requirements: ${explainDecision(policy, claims, decision)}`);
     }
     passed.push("attestation-policy");
+  } else {
+    // Without the contract the token must still show the kind of TEE every release policy demands
+    // (compliant, non-debuggable SEV-SNP): a valid signature alone says nothing about that.
+    const problem = attestationWithoutContract(receipt, claims);
+    if (problem) return fail("attestation-policy", problem);
+    passed.push("attestation-policy");
   }
 
   if (opts.outputBlobs) {
@@ -200,6 +206,28 @@ export async function verifyReceipt(input: unknown, opts: VerifyReceiptOptions =
   }
 
   return { ok: true, receipt, claims, passed };
+}
+
+/**
+ * The release-policy check built from the receipt's own authority and mode. In confidential-container
+ * mode the approved container policy hash lives only in the contract, so the token's own hostdata is
+ * used: every other claim is checked, the hash itself only with --contract.
+ */
+function attestationWithoutContract(receipt: Receipt, claims: Claims): string | undefined {
+  const { authority, mode } = receipt.attestation;
+  const hostdata = claims["x-ms-sevsnpvm-hostdata"];
+  if (mode === "confidential-container" && (typeof hostdata !== "string" || !/^[0-9a-f]{64}$/.test(hostdata))) {
+    return "the confidential-container token carries no x-ms-sevsnpvm-hostdata (container policy hash)";
+  }
+  let policy: ReturnType<typeof buildReleasePolicy>;
+  try {
+    policy = buildReleasePolicy(mode === "confidential-container" ? { authority, mode, hostdata: hostdata as string } : { authority, mode });
+  } catch (err) {
+    return `the receipt's attestation authority ${authority} is not usable: ${(err as Error).message}`;
+  }
+  const decision = evaluateReleasePolicy(policy, claims);
+  if (decision.allowed) return undefined;
+  return `the attestation does not meet the ${mode} release requirements: ${explainDecision(policy, claims, decision)}`;
 }
 
 /** First difference between what the receipt says was run and what the contract approved. */
