@@ -83,6 +83,14 @@ describe("cleanroom contract hash", () => {
     expect(notJson.code).toBe(2);
     expect(notJson.err).toMatch(/notjson\.json is not valid JSON/);
   });
+
+  it("does not quote the content of a file that is not JSON (it may be a dataset given by mistake)", async () => {
+    const r = await run("contract", "hash", file("rows.csv", "customer,diagnosis\nP-4711,rare-x\n"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/rows\.csv is not valid JSON: Unexpected token .*excerpt withheld/);
+    expect(r.err).not.toContain("customer");
+    expect(r.err).not.toContain("P-4711");
+  });
 });
 
 describe("cleanroom contract sign", () => {

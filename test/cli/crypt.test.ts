@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { extractEncryptionData } from "../../enclave-app/src/cli/commands/decryp
 import { parseByteSize } from "../../enclave-app/src/cli/commands/encrypt.ts";
 import { loadKey } from "../../enclave-app/src/cli/keys.ts";
 import { CliError, exitCodeFor } from "../../enclave-app/src/cli/output.ts";
-import { renderProgress, shouldShowProgress } from "../../enclave-app/src/cli/progress.ts";
+import { createProgress, renderProgress, shouldShowProgress } from "../../enclave-app/src/cli/progress.ts";
 import { EnvelopeError, serializeEncryptionData } from "../../enclave-app/src/envelope/index.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "enclave-app", "bin", "cleanroom.ts");
@@ -178,7 +178,49 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     const noInput = await cleanroom(["encrypt", "absent.csv", "--key", "kek.pub.pem", "--key-id", KEY_ID, "--out", "x.enc"]);
     expect(noInput.code).toBe(2);
     expect(noInput.stderr).toContain("absent.csv does not exist");
+    for (const keyId of ["", "party-a-kek", "https://party-a-kv.vault.azure.net/secrets/dataset-kek", "http://party-a-kv.vault.azure.net/keys/dataset-kek"]) {
+      const badKeyId = await cleanroom(["encrypt", "data.csv", "--key", "kek.pub.pem", "--key-id", keyId, "--out", "x.enc"]);
+      expect(badKeyId.code, keyId).toBe(2);
+      expect(badKeyId.stderr).toContain(`OPTIONS_INVALID: --key-id "${keyId}" is not a Key Vault key id`);
+    }
     expect(outputs()).toEqual([]);
+  });
+
+  it("refuses a region size no clean-room reader accepts, before writing anything", async () => {
+    const huge = await cleanroom(["encrypt", "data.csv", "--key", "kek.pub.pem", "--key-id", KEY_ID, "--out", "x.enc", "--region-size", "128MiB"]);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain("OPTIONS_INVALID: --region-size: 134217728 bytes is above 67108864 (64 MiB)");
+    expect(outputs()).toEqual([]);
+    // The largest accepted size still round-trips through decrypt.
+    const max = await cleanroom(["encrypt", "data.csv", "--key", "kek.pub.pem", "--key-id", KEY_ID, "--out", "max.enc", "--region-size", "64MiB", "--json"]);
+    expect(max.code).toBe(0);
+    const dec = await cleanroom(["decrypt", "max.enc", "--key", "kek.pem", "--metadata", "max.enc.encryptiondata.json", "--out", "max.out", "--expect-length", String(plaintext.length)]);
+    expect(dec.code).toBe(0);
+    expect(readFileSync(join(dir, "max.out")).equals(plaintext)).toBe(true);
+    clearOutputs();
+  });
+
+  it("names an --out that is a directory instead of failing at the final rename", async () => {
+    mkdirSync(join(dir, "somedir"));
+    try {
+      const r = await cleanroom(["encrypt", "data.csv", "--key", "kek.pub.pem", "--key-id", KEY_ID, "--out", "somedir"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe("cleanroom: OUTPUT_UNWRITABLE: output somedir is a directory; --out must name a file");
+      expect(readdirSync(join(dir, "somedir"))).toEqual([]);
+    } finally {
+      rmSync(join(dir, "somedir"), { recursive: true, force: true });
+    }
+    expect(outputs()).toEqual([]);
+  });
+
+  it("does not quote a --metadata file that is not JSON (e.g. the plaintext given by mistake)", async () => {
+    writeFileSync(join(dir, "rows.csv"), "patient,diagnosis\nP-4711,rare-x\n");
+    const r = await cleanroom(["decrypt", "data.csv", "--key", "kek.pem", "--metadata", "rows.csv", "--out", "x.out"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("METADATA_MALFORMED: metadata file rows.csv: encryptiondata is not valid JSON");
+    expect(r.stderr).not.toContain("patient");
+    expect(r.stderr).not.toContain("P-4711");
+    clearOutputs();
   });
 
   it("lists the commands in --help and prints the package version", async () => {
@@ -187,6 +229,19 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     expect(help.stdout).toMatch(/encrypt \[options\] <in>/);
     expect(help.stdout).toMatch(/decrypt \[options\] <in>/);
     for (const group of ["contract", "policy", "receipt"]) expect(help.stdout).toMatch(new RegExp(`^  ${group}\\b`, "m"));
+    // Every command line, not only the groups.
+    for (const line of [
+      "cleanroom encrypt <in> --key <file> --key-id <id> --out <file> [options]",
+      "cleanroom decrypt <in> --key <file> --metadata <file> --out <file> [options]",
+      "cleanroom contract hash <contract.json>",
+      "cleanroom contract sign <contract.json> --party <name> --key <file>",
+      "cleanroom contract verify <contract.json> --approvals <file> [options]",
+      "cleanroom policy build --mode <mode> --authority <url> [options]",
+      "cleanroom policy explain --policy <file> --token <file> [options]",
+      "cleanroom receipt verify <receipt> [options]",
+    ]) {
+      expect(help.stdout).toContain(`  ${line}\n`);
+    }
     const version = await cleanroom(["--version"]);
     expect(version.code).toBe(0);
     const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8"));
@@ -257,6 +312,37 @@ describe("progress and exit codes", () => {
     expect(shouldShowProgress({ totalBytes: 65 * MiB, isTTY: true, env: { CI: "true" } })).toBe(false);
     expect(shouldShowProgress({ totalBytes: 65 * MiB, isTTY: true, env: { CLEANROOM_NO_PROGRESS: "1" } })).toBe(false);
     expect(shouldShowProgress({ totalBytes: undefined, isTTY: true, env: {} })).toBe(false);
+  });
+
+  it("draws the bar on the terminal stream it is given, ends its line, and stays silent otherwise", () => {
+    const fakeStream = (isTTY: boolean) => {
+      const stream = { isTTY, text: "", write: (t: string) => void (stream.text += t) };
+      return stream;
+    };
+    const terminal = fakeStream(true);
+    const bar = createProgress(terminal, 128 * MiB, { env: {}, label: "encrypt", intervalMs: 0 });
+    bar.update(32 * MiB);
+    bar.finish(true);
+    expect(terminal.text).toBe(`\rencrypt ${renderProgress(32 * MiB, 128 * MiB)}\rencrypt ${renderProgress(128 * MiB, 128 * MiB)}\n`);
+
+    const failed = fakeStream(true);
+    const failing = createProgress(failed, 128 * MiB, { env: {}, intervalMs: 0 });
+    failing.update(MiB);
+    failing.finish(false);
+    expect(failed.text.endsWith("\n")).toBe(true); // the error message then starts on its own line
+    expect(failed.text).not.toContain("100%");
+
+    const quietCases: [ReturnType<typeof fakeStream>, number, Record<string, string>][] = [
+      [fakeStream(false), 128 * MiB, {}], // a pipe or a log file
+      [fakeStream(true), 64 * MiB, {}], // a small file
+      [fakeStream(true), 128 * MiB, { CI: "true" }],
+    ];
+    for (const [stream, total, env] of quietCases) {
+      const quiet = createProgress(stream, total, { env, intervalMs: 0 });
+      quiet.update(total / 2);
+      quiet.finish(true);
+      expect(stream.text).toBe("");
+    }
   });
 
   it("renders a bounded bar", () => {

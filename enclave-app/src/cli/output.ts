@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { WriteStream } from "node:fs";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export const EXIT_OK = 0;
@@ -42,6 +42,10 @@ export class AtomicFile {
   }
 
   static async create(target: string): Promise<AtomicFile> {
+    // Caught here rather than by the final rename, which would fail with a bare EISDIR after all the work.
+    if ((await stat(target).catch(() => undefined))?.isDirectory()) {
+      throw new CliError("OUTPUT_UNWRITABLE", `output ${target} is a directory; --out must name a file`);
+    }
     const tempPath = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
     // "wx": never follow or reuse an existing file at the temporary name.
     const handle = await open(tempPath, "wx", 0o600).catch((error: NodeJS.ErrnoException) => {

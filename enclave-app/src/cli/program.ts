@@ -32,5 +32,30 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerReceipt(program);
   registerDecrypt(program);
+  // Commander lists only the top-level groups; people asked for `--help` want every command line.
+  program.addHelpText("after", () => `\nEvery command (\`cleanroom <command> --help\` for its options):\n${commandLines(program).join("\n")}\n`);
   return program;
+}
+
+/**
+ * `cleanroom <group> <command> <args> <mandatory options> [options]` for every leaf command, read
+ * from the program itself so the list cannot drift from what is registered.
+ */
+export function commandLines(program: Command): string[] {
+  const lines: string[] = [];
+  const walk = (cmd: Command, path: string): void => {
+    for (const sub of cmd.commands) {
+      const name = `${path} ${sub.name()}`;
+      if (sub.commands.length > 0) {
+        walk(sub, name);
+        continue;
+      }
+      const args = sub.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
+      const mandatory = sub.options.filter((o) => o.mandatory).map((o) => o.flags);
+      const optional = sub.options.some((o) => !o.mandatory) ? ["[options]"] : [];
+      lines.push(`  ${[name, ...args, ...mandatory, ...optional].join(" ")}`);
+    }
+  };
+  walk(program, program.name());
+  return lines;
 }

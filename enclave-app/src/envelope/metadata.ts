@@ -13,6 +13,7 @@ import {
   type CseProtocol,
   type KeyWrapAlgorithm,
 } from "./format.ts";
+import { jsonSyntaxProblem } from "../protocol/json-text.ts";
 
 export const METADATA_KEY = "encryptiondata";
 // No spaces: the value must survive `az storage blob upload --metadata encryptiondata=...`.
@@ -83,7 +84,7 @@ function parseRoot(json: string | object): JsonObject {
     try {
       value = JSON.parse(json);
     } catch (error) {
-      throw new EnvelopeError("METADATA_MALFORMED", `encryptiondata is not valid JSON (${(error as Error).message})`);
+      throw new EnvelopeError("METADATA_MALFORMED", `encryptiondata is not valid JSON (${jsonSyntaxProblem(error)})`);
     }
   }
   if (!isObject(value)) throw malformed("(root)", `must be a JSON object, got ${describe(value)}`);

@@ -31,6 +31,7 @@ export {
 } from "./errors.ts";
 
 export { canonicalJson, sha256Hex } from "./canonical.ts";
+export { jsonSyntaxProblem } from "./json-text.ts";
 
 export { validateContract, parseContract, contractHash, requiredApprovers } from "./contract.ts";
 export {

@@ -8,6 +8,7 @@ import { loadKey } from "../keys.ts";
 import {
   ApprovalError,
   contractHash,
+  jsonSyntaxProblem,
   parseApprovals,
   signApproval,
   validateContract,
@@ -33,7 +34,7 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CliError("INPUT_NOT_JSON", `${what} ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new CliError("INPUT_NOT_JSON", `${what} ${path} is not valid JSON: ${jsonSyntaxProblem(error)}`, { cause: error });
   }
 }
 

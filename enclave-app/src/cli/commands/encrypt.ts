@@ -10,6 +10,7 @@ import {
   DEFAULT_NONCE_SCHEME,
   DEFAULT_REGION_SIZE,
   EnvelopeError,
+  MAX_REGION_SIZE,
   NONCE_SCHEMES,
   encryptStream,
   resolveWriterLayout,
@@ -19,6 +20,7 @@ import {
   type KeyWrapAlgorithm,
   type NonceScheme,
 } from "../../envelope/index.ts";
+import { KEY_VAULT_KEY_ID } from "../../protocol/index.ts";
 import { loadKey } from "../keys.ts";
 import { CliError, writeFilesAtomically } from "../output.ts";
 import { createProgress } from "../progress.ts";
@@ -74,13 +76,25 @@ export async function runEncrypt(input: string, opts: EncryptCommandOptions): Pr
     if (error instanceof EnvelopeError) throw new CliError("OPTIONS_INVALID", `--region-size/--protocol: ${error.message}`, { cause: error });
     throw error;
   }
+  // The format allows regions up to 1 GiB, but every reader here (the enclave, `cleanroom decrypt`)
+  // holds regions in memory and refuses larger ones: such a dataset could never be used.
+  if (layout.regionSize > MAX_REGION_SIZE) {
+    throw new CliError(
+      "OPTIONS_INVALID",
+      `--region-size: ${layout.regionSize} bytes is above ${MAX_REGION_SIZE} (64 MiB), the largest region the enclave and cleanroom decrypt accept`,
+    );
+  }
   if (opts.protocol === undefined && layout.regionSize !== DEFAULT_REGION_SIZE) {
     process.stderr.write(
       `note: region size ${layout.regionSize} implies protocol 2.1 (readable by current .NET and Java SDKs and by Python azure-storage-blob >= 12.23.1, not by older Python SDKs)\n`,
     );
   }
   const keyId = opts.keyId.trim();
-  if (keyId.length === 0) throw new CliError("OPTIONS_INVALID", "--key-id must not be empty");
+  // The enclave unwraps a dataset only if this id names its owner's KEK as the contract does; a
+  // typo here would surface only at run time, as a dataset whose key belongs to nobody.
+  if (!KEY_VAULT_KEY_ID.test(keyId)) {
+    throw new CliError("OPTIONS_INVALID", `--key-id "${keyId}" is not a Key Vault key id https://<vault host>/keys/<name>[/<version>]`);
+  }
   const kek = await loadKey(opts.key, "public");
   const size = await inputSize(input);
   const progress = createProgress(process.stderr, size, { label: "encrypt" });
@@ -122,7 +136,7 @@ export function register(program: Command): void {
     .requiredOption("--key-id <id>", "Key Vault key id recorded in the metadata, https://<vault>.vault.azure.net/keys/<name>/<version>")
     .requiredOption("--out <file>", "ciphertext output file")
     .addOption(new Option("--algorithm <alg>", "key wrap algorithm").choices(["RSA-OAEP", "RSA-OAEP-256"]).default("RSA-OAEP-256"))
-    .addOption(new Option("--region-size <bytes>", "plaintext bytes per region (default 4MiB; other sizes imply protocol 2.1)").argParser(parseByteSize))
+    .addOption(new Option("--region-size <bytes>", "plaintext bytes per region, at most 64MiB (default 4MiB; other sizes imply protocol 2.1)").argParser(parseByteSize))
     .addOption(new Option("--protocol <version>", "encryption protocol (default: 2.0 for 4 MiB regions, else 2.1)").choices(["2.0", "2.1"]))
     .addOption(
       new Option("--nonce-scheme <sdk>", "per-region nonce layout; the default java layout is the one every SDK reader accepts")
