@@ -10,7 +10,7 @@ import { signApproval, type Approvals } from "../enclave-app/src/protocol/index.
 
 const PARTIES = Number(process.env.BENCH_PARTIES ?? 50);
 const require = createRequire(import.meta.url);
-const { createCleanRoomMocks, fakeGuid } = require("../test/helpers/pulumi-mocks.cjs") as {
+const { createCleanRoomMocks, fakeGuid } = require("../tools/pulumi-mocks/mocks.cjs") as {
   createCleanRoomMocks(): { mocks: pulumi.runtime.Mocks; records: unknown[] };
   fakeGuid(...parts: string[]): string;
 };

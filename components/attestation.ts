@@ -7,9 +7,9 @@ import * as attestation from "@pulumi/azure-native/attestation/index.js";
 import {
   ATTESTATION_REGION_CODES,
   dedicatedAttestationEndpoint,
-  normalizeEndpoint,
+  sameAuthority,
   sharedAttestationEndpoint,
-} from "./attestation-endpoints.ts";
+} from "../enclave-app/src/protocol/index.ts";
 import { NAME_RULES } from "./naming.ts";
 import { DeploymentMismatchError, IssueList, throwIfIssues, type ValidationIssue } from "./validation.ts";
 
@@ -62,7 +62,7 @@ export function expectedAttestationEndpoint(args: Pick<AttestationArgs, "locatio
 
 /** Compares the attestUri ARM reports with the endpoint pinned in the release policies. */
 export function checkAttestUri(reported: string | undefined, expected: string): string {
-  if (reported !== undefined && reported !== "" && normalizeEndpoint(reported) !== normalizeEndpoint(expected)) {
+  if (reported !== undefined && reported !== "" && !sameAuthority(reported, expected)) {
     throw new DeploymentMismatchError(
       `attestation provider reports attestUri "${reported}" but the release policies pin "${expected}"; ` +
         `add the region's code to ATTESTATION_REGION_CODES or correct it, then run pulumi up again`,

@@ -4,7 +4,7 @@
 // policies and the contract come from planCleanRoom().
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources/index.js";
-import { canonicalJson, type Contract, type ReleasePolicy } from "../enclave-app/src/protocol/index.ts";
+import { canonicalJson, COLLABORATION_TAG, type Contract, type ReleasePolicy } from "../enclave-app/src/protocol/index.ts";
 import { Attestation } from "./attestation.ts";
 import { ConfidentialCluster } from "./cluster.ts";
 import { Network } from "./network.ts";
@@ -52,7 +52,7 @@ export class CleanRoom extends pulumi.ComponentResource {
     const plan = planCleanRoom(args);
     this.plan = plan;
     this.phase = plan.phase;
-    const tags = { "cleanroom.io/collaboration": args.collaboration, ...args.tags };
+    const tags = { ...args.tags, [COLLABORATION_TAG]: args.collaboration };
 
     for (const p of args.parties) {
       if (p.tenantId !== undefined && p.tenantId !== args.tenantId) {

@@ -6,11 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
+import { parseConfidentialSize, type ConfidentialTee } from "../enclave-app/src/protocol/index.ts";
 import { buildKubeloginKubeconfig, KUBELOGIN_MODES, parseClusterEndpoint, type KubeloginMode } from "./kubeconfig.ts";
 import { NAME_RULES } from "./naming.ts";
 import { roleDefinitionIdForScope } from "./roles.ts";
 import { IssueList, isGuid, isInteger, throwIfIssues, checkFirewallIpRange, type ValidationIssue } from "./validation.ts";
-import { DEFAULT_ENCLAVE_VM_SIZE, parseConfidentialSize, type ConfidentialTee } from "./vm-sizes.ts";
 
 export const CONFIDENTIAL_CLUSTER_TYPE = "cleanroom:index:ConfidentialCluster";
 
@@ -61,6 +61,8 @@ export interface ConfidentialClusterArgs {
 }
 
 export const DEFAULT_SYSTEM_VM_SIZE = "Standard_D4ds_v5";
+/** AMD SEV-SNP (the confidential-node release policy requires SEV-SNP claims), 4 vCPUs. */
+export const DEFAULT_ENCLAVE_VM_SIZE = "Standard_DC4as_v5";
 
 function checkPool(out: IssueList, path: string, pool: NodePoolSizing | undefined, confidential: boolean): void {
   if (!pool) return;

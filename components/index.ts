@@ -24,13 +24,20 @@ export {
   type AttestationArgs,
   type AttestationChoice,
 } from "./attestation.ts";
+// The region table, the VM-size parser and the resource tags live in the protocol module, which the
+// policy pack shares; they are re-exported so the library's API stays in one place.
 export {
   ATTESTATION_REGION_CODES,
   attestationRegionCode,
   sharedAttestationEndpoint,
   dedicatedAttestationEndpoint,
   normalizeLocation,
-} from "./attestation-endpoints.ts";
+  parseConfidentialSize,
+  PARTY_TAG,
+  COLLABORATION_TAG,
+  type ConfidentialSize,
+  type ConfidentialTee,
+} from "../enclave-app/src/protocol/index.ts";
 export {
   ConfidentialCluster,
   validateConfidentialClusterArgs,
@@ -40,12 +47,12 @@ export {
   ENCLAVE_TAINT,
   SYSTEM_POOL_TAINT,
   DEFAULT_SYSTEM_VM_SIZE,
+  DEFAULT_ENCLAVE_VM_SIZE,
   type ConfidentialClusterArgs,
   type NodePoolSizing,
   type ClusterNetworkPolicy,
   type UpgradeChannel,
 } from "./cluster.ts";
-export { parseConfidentialSize, DEFAULT_ENCLAVE_VM_SIZE, type ConfidentialSize, type ConfidentialTee } from "./vm-sizes.ts";
 export {
   PartyVault,
   validatePartyVaultArgs,

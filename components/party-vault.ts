@@ -10,10 +10,11 @@ import {
   encodeReleasePolicy,
   kekKeyNameFromDigest,
   releasePolicyDigest,
+  sameAuthority,
+  PARTY_TAG,
   type AttestationRequirements,
   type ReleasePolicy,
 } from "../enclave-app/src/protocol/index.ts";
-import { normalizeEndpoint } from "./attestation-endpoints.ts";
 import { NAME_RULES, vaultUri, versionlessKeyId } from "./naming.ts";
 import { keyScope, normalizePrincipal, roleDefinitionIdForScope, type PrincipalRef } from "./roles.ts";
 import {
@@ -56,6 +57,7 @@ export interface PartyVaultArgs {
   allowedSubnetIds: pulumi.Input<string>[];
   /** The party's public IPv4 ranges allowed through the firewall. */
   allowedIpRanges?: string[];
+  /** Added to the vault and the key, which also get PARTY_TAG = party (it cannot be overridden). */
   tags?: Record<string, string>;
 }
 
@@ -155,6 +157,9 @@ export class PartyVault extends pulumi.ComponentResource {
     this.keyId = plan.keyId;
     this.releasePolicy = plan.releasePolicy;
     this.releasePolicyDigest = plan.releasePolicyDigest;
+    // Names the owner on the resources themselves, for whoever sees them without this component
+    // (the policy pack's stack rules, the portal).
+    const tags = { ...args.tags, [PARTY_TAG]: args.party };
 
     const vault = new keyvault.Vault(
       `${name}-vault`,
@@ -186,14 +191,14 @@ export class PartyVault extends pulumi.ComponentResource {
             virtualNetworkRules: args.allowedSubnetIds.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
           },
         },
-        tags: args.tags,
+        tags,
       },
       { parent: this },
     );
 
     const expectedAuthority = args.attestation.authority;
     const policyData = pulumi.output(args.attestationEndpoint ?? expectedAuthority).apply((live) => {
-      if (normalizeEndpoint(live) !== normalizeEndpoint(expectedAuthority)) {
+      if (!sameAuthority(live, expectedAuthority)) {
         throw new DeploymentMismatchError(
           `party "${args.party}": the attestation endpoint is "${live}" but the release policy pins "${expectedAuthority}"; the key was not created`,
         );
@@ -214,7 +219,7 @@ export class PartyVault extends pulumi.ComponentResource {
           attributes: { enabled: true, exportable: true },
           releasePolicy: { contentType: plan.encodedReleasePolicy.contentType, data: policyData },
         },
-        tags: args.tags,
+        tags,
       },
       { parent: this },
     );

@@ -6,7 +6,11 @@
 import type { JsonWebKey } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import {
+  azureTagNameProblem,
+  azureTagValueProblem,
+  COLLABORATION_TAG,
   DATASET_NAME,
+  PARTY_TAG,
   contractHash,
   validateContract,
   type AttestationRequirements,
@@ -309,10 +313,25 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
       deleteRetentionDays: args.storage?.deleteRetentionDays,
     }),
   );
+  checkTags(out, args.tags);
   if (args.approvals !== undefined && pendingContractInputs(args).length > 0) {
     out.add("approvals", "approvals-without-contract", "approvals were given but the contract is not complete yet (party keys or dataset digests are missing)");
   }
   return out.issues;
+}
+
+/** Tags go onto every Azure resource: one name ARM refuses fails the whole deployment, late. */
+function checkTags(out: IssueList, tags: Record<string, string> | undefined): void {
+  for (const [name, value] of Object.entries(tags ?? {})) {
+    const at = `tags[${JSON.stringify(name)}]`;
+    const nameProblem = azureTagNameProblem(name);
+    if (nameProblem) out.add(at, "tag-name", nameProblem);
+    const valueProblem = typeof value === "string" ? azureTagValueProblem(value) : "a tag value must be a string";
+    if (valueProblem) out.add(at, "tag-value", valueProblem);
+    if (name === PARTY_TAG || name === COLLABORATION_TAG) {
+      out.add(at, "reserved-tag", `"${name}" is set by the clean room itself (the collaboration, or each vault's party) and cannot be overridden`);
+    }
+  }
 }
 
 /** What is still missing before the contract can be built, as "parties.bank.kekPublicKey"-style names. */

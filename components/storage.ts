@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
+import { PARTY_TAG } from "../enclave-app/src/protocol/index.ts";
 import { blobEndpoint, inputContainerName, NAME_RULES, OUTPUT_CONTAINER_NAME } from "./naming.ts";
 import { normalizePrincipal, roleDefinitionIdForScope, type PrincipalRef } from "./roles.ts";
 import { checkFirewallIpRange, IssueList, isGuid, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
@@ -143,10 +144,10 @@ export class SharedStorage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const container = (role: string, containerName: string): ContainerRef => {
+    const container = (role: string, containerName: string, metadata?: Record<string, string>): ContainerRef => {
       const c = new storage.BlobContainer(
         `${name}-${role}`,
-        { resourceGroupName: args.resourceGroupName, accountName: account.name, containerName, publicAccess: "None" },
+        { resourceGroupName: args.resourceGroupName, accountName: account.name, containerName, publicAccess: "None", metadata },
         { parent: this },
       );
       return { name: containerName, id: c.id };
@@ -168,7 +169,8 @@ export class SharedStorage extends pulumi.ComponentResource {
 
     this.inputContainers = {};
     for (const party of args.parties) {
-      const ref = container(`input-${party.name}`, inputContainerName(party.name));
+      // Containers take metadata, not tags; PARTY_TAG is a valid metadata name too.
+      const ref = container(`input-${party.name}`, inputContainerName(party.name), { [PARTY_TAG]: party.name });
       this.inputContainers[party.name] = ref;
       party.uploaders.forEach((u, i) =>
         grant(`${name}-input-${party.name}-uploader-${i}`, u, ref.id, "storageBlobDataContributor", `clean room: ${party.name} uploads its encrypted datasets`),

@@ -7,11 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
-import { canonicalJson, contractHash, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
+import { canonicalJson, contractHash, sameAuthority, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { NAME_RULES } from "./naming.ts";
 import { roleDefinitionIdForScope } from "./roles.ts";
-import { normalizeEndpoint } from "./attestation-endpoints.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
 import {
   DEFAULT_RESOURCES,
@@ -274,7 +273,7 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
 
     const pinned = args.contract.attestation.authority;
     const attestationEndpoint = pulumi.output(args.attestationEndpoint ?? pinned).apply((live) => {
-      if (normalizeEndpoint(live) !== normalizeEndpoint(pinned)) {
+      if (!sameAuthority(live, pinned)) {
         throw new DeploymentMismatchError(`the attestation endpoint is "${live}" but the approved contract pins "${pinned}"; the enclave job was not created`);
       }
       return pinned;

@@ -20,7 +20,7 @@ import type {
 } from "@pulumi/policy";
 import { isStackPolicy, type CleanRoomPolicy } from "../rules/index.ts";
 import { ReviewError } from "./errors.ts";
-import type { GraphResource } from "./graph.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
 
 export interface EffectivePolicyConfig {
   enforcementLevel: EnforcementLevel;

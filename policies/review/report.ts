@@ -3,7 +3,7 @@
 import type { Severity } from "@pulumi/policy";
 import type { CleanRoomPolicy } from "../rules/index.ts";
 import { hasMandatoryViolation, type Diagnostic, type EffectivePolicyConfig, type Evaluation } from "./evaluate.ts";
-import type { GraphResource } from "./graph.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
 
 export interface ReviewSummary {
   stack: string;

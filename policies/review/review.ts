@@ -6,10 +6,11 @@ import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import { PACK_NAME, policies as packPolicies, type CleanRoomPolicy } from "../rules/index.ts";
 import { ReviewError } from "./errors.ts";
 import { evaluatePolicies, hasMandatoryViolation, type Evaluation } from "./evaluate.ts";
-import type { GraphResource } from "./graph.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { reconcilePolicyConfig, readPolicyConfigFile, type GivenPolicyConfig } from "./policy-config.ts";
 import { renderReport } from "./report.ts";
-import { REPO_ROOT, runProgramForReview } from "./run-program.ts";
+import { runProgramForReview } from "./run-program.ts";
 
 export interface StackSource {
   stack: string;

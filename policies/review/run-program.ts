@@ -1,29 +1,8 @@
-// Runs a Pulumi program the way `pulumi up` loads it — Pulumi's Node runner on the program directory,
-// Node 24 stripping the types — with the engine replaced by the project's mock harness
-// (test/helpers/pulumi-preload.cjs and pulumi-mocks.cjs, the same mocks the program tests use), plus
-// capture-graph.cjs, which records the resource graph the policies are evaluated on.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { GraphResource } from "./graph.ts";
+// The review's side of the shared program launcher (tools/pulumi-mocks): the resource graph of a
+// program run under mocks, or one ReviewError that carries the program's own error message.
+import { ProgramRunError, runProgramUnderMocks, type ProgramRunOptions } from "../../tools/pulumi-mocks/run-program.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
 import { ReviewError } from "./errors.ts";
-
-export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const MOCK_PRELOAD = join(REPO_ROOT, "test/helpers/pulumi-preload.cjs");
-const CAPTURE_PRELOAD = fileURLToPath(new URL("./capture-graph.cjs", import.meta.url));
-const PULUMI_RUNNER = join(REPO_ROOT, "node_modules/@pulumi/pulumi/cmd/run/index.js");
-
-export interface ProgramRunOptions {
-  /** Program directory relative to the repository root, e.g. "stacks/". */
-  programDir: string;
-  project: string;
-  stack: string;
-  /** PULUMI_CONFIG: "<namespace>:<key>" -> string (structured values as JSON). */
-  config: Record<string, string>;
-  timeoutMs?: number;
-}
 
 export interface ProgramRun {
   resources: GraphResource[];
@@ -32,66 +11,21 @@ export interface ProgramRun {
 }
 
 /** Runs the program under mocks and returns its resource graph; throws ReviewError REVIEW_PROGRAM_FAILED when it does not complete. */
-export async function runProgramForReview(opts: ProgramRunOptions): Promise<ProgramRun> {
-  const dir = mkdtempSync(join(tmpdir(), "cleanroom-review-"));
-  const graphFile = join(dir, "graph.json");
+export async function runProgramForReview(opts: ProgramRunOptions & { programDir: string; project: string }): Promise<ProgramRun> {
+  let run;
   try {
-    const child = spawn(
-      process.execPath,
-      [
-        "--require",
-        MOCK_PRELOAD,
-        "--require",
-        CAPTURE_PRELOAD,
-        PULUMI_RUNNER,
-        "--monitor=127.0.0.1:1",
-        "--project",
-        opts.project,
-        "--stack",
-        opts.stack,
-        "--pwd",
-        ".",
-        opts.programDir,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? dir,
-          PULUMI_CONFIG: JSON.stringify(opts.config),
-          CLEANROOM_REVIEW_GRAPH_OUT: graphFile,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let log = "";
-    child.stdout.on("data", (d: Buffer) => (log += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-    const status = await new Promise<number | null>((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new ReviewError("REVIEW_PROGRAM_FAILED", `the program ${opts.programDir} for stack ${opts.stack} did not finish within ${opts.timeoutMs ?? 120_000} ms`));
-      }, opts.timeoutMs ?? 120_000);
-      child.on("error", (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        resolvePromise(code);
-      });
-    });
-    if (status !== 0 || !existsSync(graphFile)) {
-      throw new ReviewError(
-        "REVIEW_PROGRAM_FAILED",
-        `the program ${opts.programDir} failed for stack ${opts.stack} (exit ${String(status)}); nothing was evaluated:\n${programError(log)}`,
-      );
-    }
-    const { resources } = JSON.parse(readFileSync(graphFile, "utf8")) as { resources: GraphResource[] };
-    return { resources, log };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    run = await runProgramUnderMocks(opts);
+  } catch (err) {
+    if (err instanceof ProgramRunError) throw new ReviewError("REVIEW_PROGRAM_FAILED", err.message);
+    throw err;
   }
+  if (run.status !== 0 || !run.report) {
+    throw new ReviewError(
+      "REVIEW_PROGRAM_FAILED",
+      `the program ${opts.programDir} failed for stack ${opts.stack} (exit ${String(run.status)}); nothing was evaluated:\n${programError(run.log)}`,
+    );
+  }
+  return { resources: run.report.graph, log: run.log };
 }
 
 /**

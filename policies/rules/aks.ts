@@ -1,9 +1,9 @@
 // AKS: the enclave runs on a confidential VM pool; nobody gets in with a static credential (local
 // accounts off, Entra ID with Azure RBAC); pods get Azure identities only through workload identity.
+import { parseConfidentialSize } from "../../enclave-app/src/protocol/index.ts";
 import { defineConfig, forTypes, stringList, type CleanRoomResourcePolicy, type Props } from "./policy.ts";
 import { parseLabelSelector, resourceLabel } from "./props.ts";
 import { AzureTypes } from "./resource-types.ts";
-import { confidentialTeeOf } from "./vm-sizes.ts";
 
 const clusterLabel = (props: Props, name: string) => resourceLabel("AKS cluster", props, ["resourceName"], name);
 
@@ -37,7 +37,8 @@ export const aksConfidentialEnclavePool: CleanRoomResourcePolicy = {
         : (Array.isArray(props.agentPoolProfiles) ? props.agentPoolProfiles : []).map((pool: Props) => ({ name: String(pool.name), pool }));
     for (const { name, pool } of pools) {
       if (!isEnclavePool(pool, label)) continue;
-      const tee = confidentialTeeOf(pool.vmSize);
+      // ARM compares VM size names case-insensitively, so any spelling of a confidential size counts.
+      const tee = parseConfidentialSize(pool.vmSize, { ignoreCase: true })?.tee;
       if (!tee || !allowedTees.includes(tee)) {
         report(
           `node pool "${name}" is reserved for enclave pods (${enclaveNodeLabel}) but its VM size ${JSON.stringify(pool.vmSize ?? null)} is not a confidential ${allowedTees.join("/")} size; the enclave would run without a TEE.`,

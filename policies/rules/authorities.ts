@@ -1,28 +1,17 @@
 // Which attestation authorities a release policy may trust. An authority decides which tokens Key
 // Vault accepts, so a policy naming an arbitrary host (a local test authority, a look-alike domain)
 // would hand the key to whoever runs that host.
-import { normalizeAuthority } from "../../enclave-app/src/protocol/index.ts";
-
-/**
- * Regional codes of the shared Microsoft Azure Attestation providers (shared<code>.<code>.attest.azure.net)
- * in regions with SEV-SNP confidential VM sizes. Same table as components/attestation-endpoints.ts;
- * the pack may import only the protocol module, so this is a copy until the table moves there.
- */
-const SHARED_REGION_CODES = [
-  "eau", "cac", "cae", "cin", "cus", "easia", "eus", "eus2", "frc", "dewc", "itn",
-  "jpe", "krc", "neu", "sasia", "sec", "swn", "uaen", "uks", "weu", "wus", "wus3",
-] as const;
-
-export const SHARED_MAA_ENDPOINTS: readonly string[] = SHARED_REGION_CODES.map((c) => `https://shared${c}.${c}.attest.azure.net`);
+import { normalizeAuthority, SHARED_ATTESTATION_ENDPOINTS } from "../../enclave-app/src/protocol/index.ts";
 
 /** Dedicated providers are <name>.<region code>.attest.azure.net. */
 export const DEDICATED_MAA_PATTERN = "https://*.attest.azure.net";
 
 /**
- * The shared endpoints are listed although the pattern covers them: an operator who removes the
- * pattern (to forbid dedicated providers) keeps the shared ones.
+ * The shared providers of the regions with SEV-SNP confidential VM sizes (the protocol's region
+ * table), and every dedicated provider. The shared endpoints are listed although the pattern covers
+ * them: an operator who removes the pattern (to forbid dedicated providers) keeps the shared ones.
  */
-export const DEFAULT_ALLOWED_AUTHORITIES: readonly string[] = [...SHARED_MAA_ENDPOINTS, DEDICATED_MAA_PATTERN];
+export const DEFAULT_ALLOWED_AUTHORITIES: readonly string[] = [...SHARED_ATTESTATION_ENDPOINTS, DEDICATED_MAA_PATTERN];
 
 /**
  * Whether `authority` matches one entry of the allow-list. Entries are exact https URLs (compared

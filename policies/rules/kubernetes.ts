@@ -28,6 +28,18 @@ function forEnclavePods<T extends EnclaveScopeConfig>(
   });
 }
 
+const scopeOnlyConfig = defineWorkloadConfig<object>({});
+
+/**
+ * A check of every container, init container and ephemeral container of every enclave pod; `where`
+ * names the workload and the container ("Job cleanroom/x container \"enclave\"").
+ */
+function forEnclaveContainers(check: (container: Props, pod: PodTemplate, where: string, report: ReportViolation) => void) {
+  return forEnclavePods(scopeOnlyConfig, (pod, _config, where, report) => {
+    for (const { kind, name, container } of containersOf(pod.spec)) check(container, pod, `${where} ${kind} "${name}"`, report);
+  });
+}
+
 const pinnedConfig = defineWorkloadConfig<{ enclaveNodeLabel: string }>({
   enclaveNodeLabel: { type: "string", default: "cleanroom.io/enclave=true", description: "Node label (key=value) of the confidential enclave pool." },
 });
@@ -65,7 +77,6 @@ export const k8sEnclavePinnedToConfidentialPool: CleanRoomResourcePolicy = {
   }),
 };
 
-const scopeOnlyConfig = defineWorkloadConfig<object>({});
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 export const k8sEnclaveImageDigest: CleanRoomResourcePolicy = {
@@ -75,12 +86,10 @@ export const k8sEnclaveImageDigest: CleanRoomResourcePolicy = {
   severity: "high",
   remediationSteps: "Use <registry>/<repository>@sha256:<64 hex digest>, the image the contract pins.",
   configSchema: scopeOnlyConfig.schema,
-  validateResource: forEnclavePods(scopeOnlyConfig, (pod, _config, where, report) => {
-    for (const { kind, name, container } of containersOf(pod.spec)) {
-      const image = container.image;
-      if (typeof image !== "string" || !DIGEST.test(image)) {
-        report(`${where} ${kind} "${name}" uses image ${JSON.stringify(image ?? null)}, which is not pinned by digest (@sha256:<64 hex>).`);
-      }
+  validateResource: forEnclaveContainers((container, _pod, where, report) => {
+    const image = container.image;
+    if (typeof image !== "string" || !DIGEST.test(image)) {
+      report(`${where} uses image ${JSON.stringify(image ?? null)}, which is not pinned by digest (@sha256:<64 hex>).`);
     }
   }),
 };
@@ -92,15 +101,13 @@ export const k8sEnclaveNonRoot: CleanRoomResourcePolicy = {
   severity: "high",
   remediationSteps: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser on the pod (enclavePodTemplate uses 65532).",
   configSchema: scopeOnlyConfig.schema,
-  validateResource: forEnclavePods(scopeOnlyConfig, (pod, _config, where, report) => {
+  validateResource: forEnclaveContainers((container, pod, where, report) => {
     const podContext = pod.spec.securityContext ?? {};
-    for (const { kind, name, container } of containersOf(pod.spec)) {
-      const context = container.securityContext ?? {};
-      const nonRoot = context.runAsNonRoot ?? podContext.runAsNonRoot;
-      const user = context.runAsUser ?? podContext.runAsUser;
-      if (nonRoot !== true) report(`${where} ${kind} "${name}" does not set runAsNonRoot: true.`);
-      else if (user === 0) report(`${where} ${kind} "${name}" sets runAsUser: 0 (root).`);
-    }
+    const context = container.securityContext ?? {};
+    const nonRoot = context.runAsNonRoot ?? podContext.runAsNonRoot;
+    const user = context.runAsUser ?? podContext.runAsUser;
+    if (nonRoot !== true) report(`${where} does not set runAsNonRoot: true.`);
+    else if (user === 0) report(`${where} sets runAsUser: 0 (root).`);
   }),
 };
 
@@ -111,12 +118,10 @@ export const k8sEnclaveNoPrivilegeEscalation: CleanRoomResourcePolicy = {
   severity: "high",
   remediationSteps: "Set securityContext.allowPrivilegeEscalation: false and privileged: false on every container, and drop all capabilities.",
   configSchema: scopeOnlyConfig.schema,
-  validateResource: forEnclavePods(scopeOnlyConfig, (pod, _config, where, report) => {
-    for (const { kind, name, container } of containersOf(pod.spec)) {
-      const context = container.securityContext ?? {};
-      if (context.privileged === true) report(`${where} ${kind} "${name}" is privileged.`);
-      if (context.allowPrivilegeEscalation !== false) report(`${where} ${kind} "${name}" does not set allowPrivilegeEscalation: false.`);
-    }
+  validateResource: forEnclaveContainers((container, _pod, where, report) => {
+    const context = container.securityContext ?? {};
+    if (context.privileged === true) report(`${where} is privileged.`);
+    if (context.allowPrivilegeEscalation !== false) report(`${where} does not set allowPrivilegeEscalation: false.`);
   }),
 };
 
@@ -162,12 +167,8 @@ export const k8sEnclaveReadOnlyRootFilesystem: CleanRoomResourcePolicy = {
   severity: "medium",
   remediationSteps: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir { medium: Memory } for scratch space.",
   configSchema: scopeOnlyConfig.schema,
-  validateResource: forEnclavePods(scopeOnlyConfig, (pod, _config, where, report) => {
-    for (const { kind, name, container } of containersOf(pod.spec)) {
-      if (container.securityContext?.readOnlyRootFilesystem !== true) {
-        report(`${where} ${kind} "${name}" does not set readOnlyRootFilesystem: true.`);
-      }
-    }
+  validateResource: forEnclaveContainers((container, _pod, where, report) => {
+    if (container.securityContext?.readOnlyRootFilesystem !== true) report(`${where} does not set readOnlyRootFilesystem: true.`);
   }),
 };
 

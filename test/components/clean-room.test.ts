@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider.js";
-import { decodeReleasePolicy, contractHash } from "../../enclave-app/src/protocol/index.ts";
+import { COLLABORATION_TAG, decodeReleasePolicy, contractHash, PARTY_TAG } from "../../enclave-app/src/protocol/index.ts";
 import {
   BuiltInRoles,
   CleanRoom,
@@ -78,6 +78,19 @@ describe("CleanRoom, phase 1 (no keys or digests yet)", () => {
     for (const r of mocks.all().filter((x) => x.type.startsWith("azure-native:") && x.type !== AzureTypes.roleAssignment && x.type !== AzureTypes.blobService)) {
       const explicit = ["resourceGroupName", "virtualNetworkName", "subnetName", "vaultName", "keyName", "providerName", "accountName", "containerName", "resourceName", "agentPoolName"];
       expect(explicit.some((k) => typeof r.inputs[k] === "string"), `${r.type} ${r.name}`).toBe(true);
+    }
+  });
+
+  it("tags every taggable Azure resource with the collaboration, and each vault and key with its party", () => {
+    const taggable = mocks.all().filter((r) => r.type.startsWith("azure-native:") && !([AzureTypes.roleAssignment, AzureTypes.blobService, AzureTypes.container, AzureTypes.subnet, AzureTypes.federatedCredential] as string[]).includes(r.type));
+    expect(new Set(taggable.map((r) => r.type))).toEqual(
+      new Set([AzureTypes.resourceGroup, AzureTypes.vnet, AzureTypes.attestationProvider, AzureTypes.identity, AzureTypes.cluster, AzureTypes.agentPool, AzureTypes.vault, AzureTypes.key, AzureTypes.storageAccount]),
+    );
+    for (const r of taggable) expect(r.inputs.tags?.[COLLABORATION_TAG], `${r.type} ${r.name}`).toBe("fraud-overlap");
+    for (const party of ["bank", "insurer"]) {
+      expect(mocks.one(AzureTypes.vault, `room-${party}-vault`).inputs.tags[PARTY_TAG]).toBe(party);
+      expect(mocks.one(AzureTypes.key, `room-${party}-kek`).inputs.tags[PARTY_TAG]).toBe(party);
+      expect(mocks.one(AzureTypes.container, `room-storage-input-${party}`).inputs.metadata).toEqual({ [PARTY_TAG]: party });
     }
   });
 
@@ -268,6 +281,16 @@ describe("CleanRoom validation", () => {
 
   it("rejects a TDX enclave pool, whose tokens could never satisfy the SEV-SNP release policy", () => {
     expect(rules(phase1Args({ cluster: { enclavePool: { vmSize: "Standard_DC4es_v5" } } }))).toContain("cluster.enclavePool.vmSize:tee-not-in-release-policy");
+  });
+
+  it("rejects tags that ARM would refuse or that would override the clean room's own", () => {
+    const found = rules(phase1Args({ tags: { "cost/center": "1", owner: "x".repeat(257), [PARTY_TAG]: "bank", [COLLABORATION_TAG]: "other", team: "data" } }));
+    expect(found.sort()).toEqual([
+      `tags["${COLLABORATION_TAG}"]:reserved-tag`,
+      'tags["cost/center"]:tag-name',
+      'tags["owner"]:tag-value',
+      `tags["${PARTY_TAG}"]:reserved-tag`,
+    ].sort());
   });
 
   it("rejects unknown regions and bad collaboration names", () => {

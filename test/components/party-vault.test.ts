@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeReleasePolicy, releasePolicyDigest } from "../../enclave-app/src/protocol/index.ts";
+import { decodeReleasePolicy, PARTY_TAG, releasePolicyDigest } from "../../enclave-app/src/protocol/index.ts";
 import { BuiltInRoles, PartyVault, planKek, validatePartyVaultArgs, type PartyVaultArgs } from "../../components/index.ts";
 import { AzureTypes, DEFAULT_SUBSCRIPTION, fakeGuid, roleGuid, setupPulumiMocks, valueOf } from "../helpers/pulumi.ts";
 
@@ -118,5 +118,15 @@ describe("PartyVault", () => {
       expect(validatePartyVaultArgs(args({ vaultName: bad })).map((i) => i.rule), bad).toContain("vault-name");
     }
     expect(() => new PartyVault("x", args({ keySize: 2048 }))).toThrow(/keySize: RSA-HSM key size must be 3072 or 4096/);
+  });
+
+  it("tags the vault and the key with their party, over a caller's tag of the same name, keeping the caller's other tags", async () => {
+    expect(mocks.one(AzureTypes.vault, "bank-vault").inputs.tags).toEqual({ [PARTY_TAG]: "bank" });
+    expect(mocks.one(AzureTypes.key, "bank-kek").inputs.tags).toEqual({ [PARTY_TAG]: "bank" });
+    new PartyVault("auditor", args({ party: "auditor", vaultName: "auditor-1a2b3c4d", tags: { costCenter: "42", [PARTY_TAG]: "bank" } }));
+    await mocks.settle();
+    for (const r of [mocks.one(AzureTypes.vault, "auditor-vault"), mocks.one(AzureTypes.key, "auditor-kek")]) {
+      expect(r.inputs.tags, r.name).toEqual({ costCenter: "42", [PARTY_TAG]: "auditor" });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuiltInRoles, SharedStorage, validateSharedStorageArgs, type SharedStorageArgs } from "../../components/index.ts";
+import { BuiltInRoles, PARTY_TAG, SharedStorage, validateSharedStorageArgs, type SharedStorageArgs } from "../../components/index.ts";
 import { AzureTypes, DEFAULT_SUBSCRIPTION, fakeGuid, roleGuid, setupPulumiMocks } from "../helpers/pulumi.ts";
 
 const mocks = setupPulumiMocks();
@@ -68,6 +68,13 @@ describe("SharedStorage", () => {
     const containers = mocks.all(AzureTypes.container).map((c) => c.inputs);
     expect(containers.map((c) => c.containerName).sort()).toEqual(["input-bank", "input-insurer", "output"]);
     for (const c of containers) expect(c.publicAccess).toBe("None");
+  });
+
+  it("names each input container's party in its metadata, and leaves the output container unattributed", () => {
+    const metadataOf = (containerName: string) => mocks.all(AzureTypes.container).find((c) => c.inputs.containerName === containerName)!.inputs.metadata;
+    expect(metadataOf("input-bank")).toEqual({ [PARTY_TAG]: "bank" });
+    expect(metadataOf("input-insurer")).toEqual({ [PARTY_TAG]: "insurer" });
+    expect(metadataOf("output")).toBeUndefined();
   });
 
   it("lets only each party's uploaders write its container and recipients read the output, at container scope", () => {

@@ -3,14 +3,9 @@
 import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings.js";
+import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
 
-export interface RecordedResource {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-  provider?: string;
-  custom?: boolean;
-}
+export type { RecordedResource };
 
 interface MockModule {
   createCleanRoomMocks(options?: { subscriptionId?: string; tenantId?: string; attestUri?: string }): {
@@ -25,7 +20,7 @@ interface MockModule {
 }
 
 const require = createRequire(import.meta.url);
-export const mockModule = require("./pulumi-mocks.cjs") as MockModule;
+export const mockModule = require("../../tools/pulumi-mocks/mocks.cjs") as MockModule;
 // Pulumi's runtime state is not in its public typings; rpcDone chains every outstanding registration.
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { rpcDone: Promise<unknown> } } };
 export const DEFAULT_SUBSCRIPTION = mockModule.DEFAULT_SUBSCRIPTION;

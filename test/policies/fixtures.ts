@@ -5,7 +5,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { buildReleasePolicy, encodeReleasePolicy } from "../../enclave-app/src/protocol/index.ts";
 import type { CleanRoomPolicy } from "../../policies/rules/index.ts";
 import { evaluatePolicies, type Evaluation } from "../../policies/review/evaluate.ts";
-import type { GraphResource } from "../../policies/review/graph.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
 
 /** The string the engine puts where a value is unknown during preview (deserialised by @pulumi/policy). */
 export const UNKNOWN = unknownValue;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../policies/review/run-program.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { policies } from "../../policies/rules/index.ts";
 import { clusterProps, grantProps, keyScope, KUBELET, ROLE, UNKNOWN, vaultProps, withValue } from "./fixtures.ts";
 

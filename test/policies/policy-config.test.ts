@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { policies } from "../../policies/rules/index.ts";
 import { parsePolicyConfig, reconcilePolicyConfig } from "../../policies/review/policy-config.ts";
 import { ReviewError } from "../../policies/review/errors.ts";
-import { REPO_ROOT } from "../../policies/review/run-program.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 
 const reconcile = (doc: unknown) => reconcilePolicyConfig(policies, parsePolicyConfig(JSON.stringify(doc)));
 

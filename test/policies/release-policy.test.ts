@@ -2,7 +2,14 @@
 // the ones the protocol builds pass; each way a hand-written policy can leak a key fails with a
 // message naming the authority and the missing guarantee.
 import { describe, expect, it } from "vitest";
-import { buildReleasePolicy, encodeReleasePolicy, evaluateReleasePolicy } from "../../enclave-app/src/protocol/index.ts";
+import {
+  ATTESTATION_REGION_CODES,
+  buildReleasePolicy,
+  dedicatedAttestationEndpoint,
+  encodeReleasePolicy,
+  evaluateReleasePolicy,
+  sharedAttestationEndpoint,
+} from "../../enclave-app/src/protocol/index.ts";
 import { authorityAllowed, DEFAULT_ALLOWED_AUTHORITIES } from "../../policies/rules/authorities.ts";
 import { checkReleasePolicy, TEE_TYPES, type ReleasePolicyRequirements } from "../../policies/rules/release-policy-check.ts";
 
@@ -104,5 +111,15 @@ describe("authority allow-list", () => {
     expect(authorityAllowed("https://attest.azure.net", DEFAULT_ALLOWED_AUTHORITIES)).toBe(false);
     expect(authorityAllowed("https://myprovider.weu.attest.azure.net", [SHARED])).toBe(false);
     expect(authorityAllowed("not a url", DEFAULT_ALLOWED_AUTHORITIES)).toBe(false);
+  });
+
+  it("allows by default every endpoint the components can pin, and the shared ones even without the dedicated-provider pattern", () => {
+    const withoutPattern = DEFAULT_ALLOWED_AUTHORITIES.filter((entry) => !entry.includes("*"));
+    for (const region of Object.keys(ATTESTATION_REGION_CODES)) {
+      expect(authorityAllowed(sharedAttestationEndpoint(region)!, DEFAULT_ALLOWED_AUTHORITIES), region).toBe(true);
+      expect(authorityAllowed(sharedAttestationEndpoint(region)!, withoutPattern), region).toBe(true);
+      expect(authorityAllowed(dedicatedAttestationEndpoint("cleanroomat1234567", region)!, DEFAULT_ALLOWED_AUTHORITIES), region).toBe(true);
+      expect(authorityAllowed(dedicatedAttestationEndpoint("cleanroomat1234567", region)!, withoutPattern), region).toBe(false);
+    }
   });
 });

@@ -23,7 +23,7 @@ import {
 } from "../../policies/rules/kubernetes.ts";
 import type { CleanRoomResourcePolicy } from "../../policies/rules/policy.ts";
 import { isStackPolicy, policies } from "../../policies/rules/index.ts";
-import { REPO_ROOT } from "../../policies/review/run-program.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { releaseRoleKeyScopeOnly } from "../../policies/rules/rbac.ts";
 import {
   storageHttpsOnly,
@@ -262,6 +262,7 @@ const cases: RuleCase[] = [
     pass: [
       { why: "SEV-SNP pool", props: agentPoolProps() },
       { why: "TDX pool", props: withValue(agentPoolProps(), "vmSize", "Standard_DC8es_v5") },
+      { why: "a confidential size in another letter case (ARM ignores case)", props: withValue(agentPoolProps(), "vmSize", "standard_dc4as_v5") },
       { why: "a non-enclave pool of any size", props: withValue(withValue(withValue(agentPoolProps(), "nodeLabels", {}), "nodeTaints", []), "vmSize", "Standard_D4s_v5") },
       { why: "a cluster whose inline pools are not for enclaves", type: T.cluster, props: clusterProps() },
     ],
@@ -269,6 +270,7 @@ const cases: RuleCase[] = [
       { why: "general-purpose size", props: withValue(agentPoolProps(), "vmSize", "Standard_D4s_v5"), message: /node pool "enclave" is reserved for enclave pods .* "Standard_D4s_v5" is not a confidential/ },
       { why: "marked by its taint only", props: withValue(withValue(agentPoolProps(), "nodeLabels", {}), "vmSize", "Standard_E4s_v5"), message: /not a confidential/ },
       { why: "TDX when only SEV-SNP is allowed", props: withValue(agentPoolProps(), "vmSize", "Standard_DC8es_v5"), config: { allowedTees: ["sev-snp"] }, message: /not a confidential sev-snp size/ },
+      { why: "TDX in another letter case when only SEV-SNP is allowed", props: withValue(agentPoolProps(), "vmSize", "standard_dc8es_v5"), config: { allowedTees: ["sev-snp"] }, message: /not a confidential sev-snp size/ },
       {
         why: "an inline enclave pool of the cluster",
         type: T.cluster,

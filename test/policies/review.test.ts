@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runReviewCli } from "../../policies/review/cli.ts";
-import { REPO_ROOT } from "../../policies/review/run-program.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { EXPECTED_FINDINGS } from "../fixtures/policies/insecure/expected.ts";
 
 interface CliRun {

@@ -2,12 +2,13 @@
 // component with a PartyVault per party, shared storage, a cluster, the workload identity, the
 // contract ConfigMap), then with one relation broken at a time.
 import { describe, expect, it } from "vitest";
+import { PARTY_TAG } from "../../enclave-app/src/protocol/index.ts";
 import { stackEnclaveNoPrivilegedRoles } from "../../policies/rules/stack/enclave-roles.ts";
 import { stackInputContainerOwnerWrites } from "../../policies/rules/stack/input-containers.ts";
 import { stackPartyOwnVault } from "../../policies/rules/stack/party-vaults.ts";
 import { stackReleasePolicyNamesStackEndpoint } from "../../policies/rules/stack/release-endpoint.ts";
 import { stackReleaseRoleEnclaveOnly } from "../../policies/rules/stack/release-role.ts";
-import type { GraphResource } from "../../policies/review/graph.ts";
+import type { GraphResource } from "../../tools/pulumi-mocks/report.ts";
 import {
   accountScope,
   clusterProps,
@@ -133,14 +134,22 @@ describe("stack-party-own-vault", () => {
     expect(outcome.subjects).toEqual(["cleanroom-storage-input-auditor"]);
   });
 
-  it("attributes a vault by its cleanroom.io/party tag when no PartyVault component says whose it is", async () => {
+  it("attributes a vault by its party tag when no PartyVault component says whose it is", async () => {
     const resources = [
       resource("azure-native:storage:BlobContainer", "input", withName(containerProps("input-auditor"), "input-auditor")),
-      resource("azure-native:keyvault:Vault", "auditor-vault", withName({ ...vaultProps("auditor-1"), tags: { "cleanroom.io/party": "auditor" } }, "auditor-1")),
+      resource("azure-native:keyvault:Vault", "auditor-vault", withName({ ...vaultProps("auditor-1"), tags: { [PARTY_TAG]: "auditor" } }, "auditor-1")),
     ];
     expect((await runPolicy(stackPartyOwnVault, resources)).violations).toEqual([]);
     resources[1] = resource("azure-native:keyvault:Vault", "auditor-vault", withName(vaultProps("auditor-1"), "auditor-1"));
     expect((await runPolicy(stackPartyOwnVault, resources)).violations).toEqual([expect.stringMatching(/party "auditor" has no Key Vault/)]);
+  });
+
+  it("reads the party tag in any letter case, as ARM compares tag names", async () => {
+    const resources = [
+      resource("azure-native:storage:BlobContainer", "input", withName(containerProps("input-auditor"), "input-auditor")),
+      resource("azure-native:keyvault:Vault", "auditor-vault", withName({ ...vaultProps("auditor-1"), tags: { [PARTY_TAG.toUpperCase()]: "auditor" } }, "auditor-1")),
+    ];
+    expect((await runPolicy(stackPartyOwnVault, resources)).violations).toEqual([]);
   });
 
   it("is not applicable to a stack without parties", async () => {

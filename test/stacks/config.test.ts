@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { loadStackConfig, parseStackConfig, StackConfigError } from "../../stacks/config.ts";
 import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
-import { REPO_ROOT } from "../helpers/pulumi-runner.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 
 const NS = "confidential-clean-room";
 const example = () => stackFileToPulumiConfig(join(REPO_ROOT, "stacks/Pulumi.fraud-bank-insurer.yaml"));

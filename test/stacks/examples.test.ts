@@ -7,7 +7,7 @@ import { loadStackConfig } from "../../stacks/config.ts";
 import { EXAMPLES } from "../../stacks/examples/collaborations.ts";
 import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import { generateExamples } from "../../stacks/examples/generate.ts";
-import { REPO_ROOT } from "../helpers/pulumi-runner.ts";
+import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { fraudDefinition, rareDiseaseDefinition, type ScenarioDefinition } from "../../enclave-app/src/demo/scenarios/index.ts";
 
 /** The demo scenario each example is generated from. */

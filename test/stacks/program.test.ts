@@ -7,13 +7,14 @@ import { contractHash, verifyApprovals } from "../../enclave-app/src/protocol/in
 import { EXAMPLES } from "../../stacks/examples/collaborations.ts";
 import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import { AzureTypes, K8sTypes } from "../helpers/pulumi.ts";
-import { isSerializedSecret, REPO_ROOT, runProgramUnderMocks, type RunResult } from "../helpers/pulumi-runner.ts";
+import { isSerializedSecret } from "../../tools/pulumi-mocks/report.ts";
+import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
 
 const NS = "confidential-clean-room";
 const configOf = (stack: string) => stackFileToPulumiConfig(join(REPO_ROOT, `stacks/Pulumi.${stack}.yaml`));
-const count = (r: RunResult, type: string) => r.report!.resources.filter((x) => x.type === type).length;
+const count = (r: ProgramRunResult, type: string) => r.report!.resources.filter((x) => x.type === type).length;
 // Each example stack's unmodified run is shared by the tests that inspect it (one child process each).
-const exampleRuns = new Map<string, Promise<RunResult>>();
+const exampleRuns = new Map<string, Promise<ProgramRunResult>>();
 const runExample = (stack: string) => {
   if (!exampleRuns.has(stack)) exampleRuns.set(stack, runProgramUnderMocks({ stack, config: configOf(stack) }));
   return exampleRuns.get(stack)!;

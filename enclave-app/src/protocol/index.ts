@@ -94,3 +94,21 @@ export {
   type ConditionTrace,
 } from "./release-policy-evaluate.ts";
 export { explainDecision, hintFor, shortValue } from "./release-policy-explain.ts";
+
+// Azure facts the components and the policy pack must agree on.
+export {
+  parseConfidentialSize,
+  CONFIDENTIAL_VCPU_COUNTS,
+  type ConfidentialSize,
+  type ConfidentialTee,
+  type ParseConfidentialSizeOptions,
+} from "./confidential-vm-sizes.ts";
+export {
+  ATTESTATION_REGION_CODES,
+  SHARED_ATTESTATION_ENDPOINTS,
+  normalizeLocation,
+  attestationRegionCode,
+  sharedAttestationEndpoint,
+  dedicatedAttestationEndpoint,
+} from "./attestation-endpoints.ts";
+export { PARTY_TAG, COLLABORATION_TAG, azureTagNameProblem, azureTagValueProblem, blobMetadataNameProblem } from "./resource-tags.ts";

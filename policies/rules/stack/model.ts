@@ -8,14 +8,12 @@
 // Every accessor reads props lazily, so a rule touches only what it needs; an unknown value during
 // preview surfaces as the engine's "can't run during preview" for that rule alone.
 import type { PolicyResource } from "@pulumi/policy";
-import { normalizeAuthority } from "../../../enclave-app/src/protocol/index.ts";
+import { normalizeAuthority, PARTY_TAG } from "../../../enclave-app/src/protocol/index.ts";
 import { parseArmScope, type ArmScope } from "../arm-id.ts";
 import { AzureTypes, ComponentTypes, KubernetesTypes, STACK_TYPE } from "../resource-types.ts";
 import { roleGuid } from "../roles.ts";
 import { podTemplateOf, WORKLOAD_TYPES } from "../pod-spec.ts";
 
-/** Tag a vault or key may carry to name its party explicitly (preferred over the component naming convention). */
-export const PARTY_TAG = "cleanroom.io/party";
 const INPUT_CONTAINER = /^input-(.+)$/;
 
 const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
@@ -51,9 +49,19 @@ function partyFromComponent(resource: PolicyResource): string | undefined {
   return component.name;
 }
 
-function partyTag(resource: PolicyResource): string | undefined {
-  return str(resource.props.tags?.[PARTY_TAG]);
+/**
+ * The party a tag map (a vault's or key's `tags`) or a container's `metadata` names under PARTY_TAG,
+ * which the components write and which takes precedence over every naming convention. ARM tag names
+ * and Blob metadata names are case-insensitive.
+ */
+function partyLabel(map: unknown): string | undefined {
+  if (typeof map !== "object" || map === null) return undefined;
+  const entries = map as Record<string, unknown>;
+  const key = PARTY_TAG in entries ? PARTY_TAG : Object.keys(entries).find((k) => k.toLowerCase() === PARTY_TAG);
+  return key === undefined ? undefined : str(entries[key]);
 }
+
+const partyTag = (resource: PolicyResource) => partyLabel(resource.props.tags);
 
 export interface VaultView {
   resource: PolicyResource;
@@ -113,7 +121,7 @@ export interface ContainerView {
   name: string;
   /** Lower-case account name, when the props or a dependency say it. */
   account?: string;
-  /** The owning party of an input container `input-<party>`. */
+  /** The owning party of an input container: its PARTY_TAG metadata, else the name `input-<party>`. */
   inputOf?: string;
 }
 
@@ -124,7 +132,8 @@ export function blobContainersOf(resources: PolicyResource[]): ContainerView[] {
       const name = lower(str(r.props.containerName) ?? str(r.props.name) ?? r.name);
       const accountResource = dependencyOfType(r, "accountName", AzureTypes.storageAccount);
       const account = str(r.props.accountName) ?? (accountResource ? str(accountResource.props.accountName) ?? str(accountResource.props.name) : undefined);
-      return { resource: r, name, account: account ? lower(account) : undefined, inputOf: INPUT_CONTAINER.exec(name)?.[1] };
+      const inputOf = partyLabel(r.props.metadata) ?? INPUT_CONTAINER.exec(name)?.[1];
+      return { resource: r, name, account: account ? lower(account) : undefined, inputOf };
     });
 }
 

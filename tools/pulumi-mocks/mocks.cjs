@@ -1,5 +1,6 @@
-// Pulumi mocks for the clean-room components, shared by the vitest helper (pulumi.ts) and the preload
-// that runs the real program entry point under Pulumi's own runner (pulumi-preload.cjs).
+// Pulumi mocks for the clean-room components: a stand-in for the engine and ARM, used in process by
+// the component tests (test/helpers/pulumi.ts) and the program benchmark, and by preload.cjs when a
+// whole program runs under Pulumi's own runner (the program tests and the offline policy review).
 // azure-native's `name` and `id` are outputs: the mocks synthesise them (ARM-shaped ids that carry the
 // subscription of the provider the resource was registered with) plus the outputs the components read.
 "use strict";
@@ -7,7 +8,8 @@ const crypto = require("node:crypto");
 
 const DEFAULT_SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const DEFAULT_TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-// Regional codes for the locations the tests use (the component has the full table).
+// Regional codes for the locations the tests use. Deliberately not the protocol's table: the mock plays
+// ARM, whose attestUri the components check against the endpoint they derived from that table.
 const REGION_CODES = { westeurope: "weu", northeurope: "neu", eastus: "eus", eastus2: "eus2", swedencentral: "sec", germanywestcentral: "dewc" };
 
 function fakeGuid(...parts) {
@@ -130,7 +132,7 @@ function createCleanRoomMocks(options = {}) {
       if (args.type.startsWith("pulumi:providers:")) return { id: `provider-${args.name}`, state: args.inputs };
       if (args.type.startsWith("azure-native:")) {
         const synth = armState(args.type, args.inputs, subscriptionFor(args.provider));
-        if (!synth) throw new Error(`pulumi-mocks: no ARM id synthesis for ${args.type}; add it to test/helpers/pulumi-mocks.cjs`);
+        if (!synth) throw new Error(`pulumi-mocks: no ARM id synthesis for ${args.type}; add it to tools/pulumi-mocks/mocks.cjs`);
         return { id: synth.id, state: { ...args.inputs, ...synth } };
       }
       if (args.type.startsWith("kubernetes:")) {

@@ -1,9 +1,10 @@
-// Microsoft Azure Attestation endpoints. Shared providers are named shared<code>.<code>.attest.azure.net
-// and a dedicated provider is <name>.<code>.attest.azure.net, with the same regional short code.
+// Microsoft Azure Attestation endpoints. Shared providers are shared<code>.<code>.attest.azure.net and
+// a dedicated provider is <name>.<code>.attest.azure.net, with the same regional short code.
 // Sources: the shared-provider table in MicrosoftDocs/azure-docs articles/attestation/basic-concepts.md,
 // and the endpoint list in Azure-Samples/confidential-computing. The table is restricted to regions
-// where AKS offers AMD SEV-SNP confidential VM sizes (DCasv5/ECasv5); keep it in one place so adding a
-// region is a one-line change.
+// where AKS offers AMD SEV-SNP confidential VM sizes (DCasv5/ECasv5). It is the one table the
+// components (which derive the endpoint a release policy pins) and the policy pack (which allows the
+// shared endpoints by default) use, so adding a region is a one-line change.
 export const ATTESTATION_REGION_CODES: Readonly<Record<string, string>> = {
   australiaeast: "eau",
   canadacentral: "cac",
@@ -38,9 +39,11 @@ export function attestationRegionCode(location: string): string | undefined {
   return ATTESTATION_REGION_CODES[normalizeLocation(location)];
 }
 
+const sharedEndpointOfCode = (code: string) => `https://shared${code}.${code}.attest.azure.net`;
+
 export function sharedAttestationEndpoint(location: string): string | undefined {
   const code = attestationRegionCode(location);
-  return code ? `https://shared${code}.${code}.attest.azure.net` : undefined;
+  return code ? sharedEndpointOfCode(code) : undefined;
 }
 
 export function dedicatedAttestationEndpoint(providerName: string, location: string): string | undefined {
@@ -48,7 +51,5 @@ export function dedicatedAttestationEndpoint(providerName: string, location: str
   return code ? `https://${providerName.toLowerCase()}.${code}.attest.azure.net` : undefined;
 }
 
-/** Token `iss` and ARM attestUri may differ in case or a trailing slash; release policies compare exact strings. */
-export function normalizeEndpoint(uri: string): string {
-  return uri.trim().replace(/\/+$/, "").toLowerCase();
-}
+/** The shared endpoint of every region in the table, in table order. */
+export const SHARED_ATTESTATION_ENDPOINTS: readonly string[] = Object.values(ATTESTATION_REGION_CODES).map(sharedEndpointOfCode);
