@@ -1,22 +1,9 @@
-// Built-in Azure role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 // Role assignments always use the full id with the subscription of the resource they are scoped to,
 // which matters when a party's vault lives in another subscription.
-export const BuiltInRoles = {
-  /** keys/release/action only: the identity Secure Key Release authenticates as, at key scope. */
-  keyVaultCryptoServiceReleaseUser: "08bbd89e-9f13-488c-ac41-acfcb10c90ab",
-  /** get/wrap/unwrap/encrypt on keys (not release): uploaders read their key's public part. */
-  keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
-  /** key management: the owning party's administrators, at vault scope. */
-  keyVaultCryptoOfficer: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
-  /** Never granted by this project; listed so tests can assert its absence. */
-  keyVaultAdministrator: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-  storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-  /** AKS control-plane identity on the kubelet identity it assigns to the node pools. */
-  managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
-  /** AKS control-plane identity on a bring-your-own node subnet (join + read). */
-  networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
-} as const;
+import { AzureRoleIds } from "../enclave-app/src/protocol/index.ts";
+
+/** Built-in role definition GUIDs, shared with the policy pack through the protocol module. */
+export const BuiltInRoles = AzureRoleIds;
 
 export type BuiltInRole = keyof typeof BuiltInRoles;
 

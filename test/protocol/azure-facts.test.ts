@@ -1,8 +1,10 @@
 // The Azure facts the components and the policy pack share through the protocol module: confidential
-// VM sizes, the attestation region table, and the names of the tags the clean room writes.
+// VM sizes, the attestation region table, built-in role ids, and the names of the tags the clean room writes.
 import { describe, expect, it } from "vitest";
 import {
   ATTESTATION_REGION_CODES,
+  AzureRoleIds,
+  azureRoleName,
   azureTagNameProblem,
   azureTagValueProblem,
   blobMetadataNameProblem,
@@ -72,5 +74,27 @@ describe("resource tags", () => {
   it("refuses metadata names that are not C# identifiers", () => {
     for (const name of ["cleanroom-party", "cleanroom.io/party", "1party", ""]) expect(blobMetadataNameProblem(name), name).toMatch(/not a C# identifier/);
     expect(blobMetadataNameProblem("_Party2")).toBeUndefined();
+  });
+});
+
+describe("built-in Azure role ids", () => {
+  // Literal GUIDs from ../shared/reference/azure.md (and learn.microsoft.com's built-in roles page):
+  // a typo in the shared table would grant the wrong role everywhere, so pin them here.
+  it("match the documented role definition ids", () => {
+    expect(AzureRoleIds.keyVaultCryptoServiceReleaseUser).toBe("08bbd89e-9f13-488c-ac41-acfcb10c90ab");
+    expect(AzureRoleIds.keyVaultCryptoUser).toBe("12338af0-0e69-4776-bea7-57ae8d297424");
+    expect(AzureRoleIds.keyVaultCryptoOfficer).toBe("14b46e9e-c2b7-41b4-b07b-48a6ebf60603");
+    expect(AzureRoleIds.keyVaultAdministrator).toBe("00482a5a-887f-4fb3-b363-3b7fe8e74483");
+    expect(AzureRoleIds.storageBlobDataReader).toBe("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
+    expect(AzureRoleIds.storageBlobDataContributor).toBe("ba92f5b4-2d11-453d-a403-e96b0029c9fe");
+    expect(AzureRoleIds.owner).toBe("8e3af657-a8ff-443c-a75c-2fe8c4bcb635");
+    expect(AzureRoleIds.contributor).toBe("b24988ac-6180-42a3-ab88-20f7382dd24c");
+    expect(AzureRoleIds.userAccessAdministrator).toBe("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9");
+  });
+
+  it("names a known GUID in any letter case and nothing else", () => {
+    expect(azureRoleName("08BBD89E-9F13-488C-ACFC-B10C90AB")).toBeUndefined();
+    expect(azureRoleName("08BBD89E-9F13-488C-AC41-ACFCB10C90AB")).toBe("Key Vault Crypto Service Release User");
+    expect(new Set(Object.values(AzureRoleIds)).size).toBe(Object.keys(AzureRoleIds).length);
   });
 });

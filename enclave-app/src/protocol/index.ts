@@ -112,3 +112,4 @@ export {
   dedicatedAttestationEndpoint,
 } from "./attestation-endpoints.ts";
 export { PARTY_TAG, COLLABORATION_TAG, azureTagNameProblem, azureTagValueProblem, blobMetadataNameProblem } from "./resource-tags.ts";
+export { AzureRoles, AzureRoleIds, azureRoleName, type AzureRole } from "./azure-roles.ts";
