@@ -37,6 +37,15 @@ function command(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 }
 
+/** Writes the --out copy; a path that cannot be written is a usage error, not a crash. */
+function writeReport(path: string, markdown: string): void {
+  try {
+    writeFileSync(resolve(path), markdown);
+  } catch (err) {
+    throw new ReviewError("REVIEW_USAGE", `cannot write the report to --out ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 /** Runs the CLI and resolves to its exit code; never calls process.exit. */
 export async function runReviewCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let opts: CliOptions;
@@ -49,7 +58,7 @@ export async function runReviewCli(argv: readonly string[], io: CliIo = processI
   try {
     const result = await reviewStack({ stack: opts.stack, programDir: opts.program, stackFile: opts.stackFile, policyConfigFile: opts.config });
     io.stdout(result.markdown);
-    if (opts.out) writeFileSync(resolve(opts.out), result.markdown);
+    if (opts.out) writeReport(opts.out, result.markdown);
     return result.exitCode;
   } catch (err) {
     if (err instanceof ReviewError) {

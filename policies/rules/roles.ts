@@ -17,6 +17,14 @@ export const BLOB_WRITE_ROLES: ReadonlySet<string> = new Set([
   RoleIds.roleBasedAccessControlAdministrator,
 ]);
 
+/**
+ * Key-management roles that can also release a key: their data actions (Crypto Officer
+ * `Microsoft.KeyVault/vaults/keys/*`, Administrator `Microsoft.KeyVault/vaults/*`) include
+ * `keys/release/action`. A party's administrators hold Crypto Officer on their own vault; anyone
+ * else holding one of these on a key could release it from any compliant confidential VM.
+ */
+export const KEY_MANAGEMENT_ROLES_WITH_RELEASE: ReadonlySet<string> = new Set([RoleIds.keyVaultCryptoOfficer, RoleIds.keyVaultAdministrator]);
+
 /** Roles the enclave identities must never hold: each one can take over keys, data or the role assignments themselves. */
 export const DEFAULT_FORBIDDEN_ENCLAVE_ROLES: readonly string[] = [
   RoleIds.owner,

@@ -45,6 +45,7 @@ const runs = {
   rare: queued(["--stack", "rare-disease-hospitals"]),
   insecure: queued(INSECURE),
   insecureAdvisory: queued([...INSECURE, "--config", configFile("advisory.json", { all: "advisory" })]),
+  insecureUnwritableOut: queued([...INSECURE, "--out", join(tmp, "no-such-directory", "report.md")]),
   fraudSharedOnly: queued([
     "--stack",
     "fraud-bank-insurer",
@@ -150,6 +151,13 @@ describe("usage errors exit 2", () => {
     const run = await cli(["--stack", "fraud-bank-insurer", "--config", configFile("bad.json", { "keyvault-soft-delete": { minimumRetentionDays: "seven" } })]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/REVIEW_POLICY_CONFIG_INVALID: policy config is invalid:\n {2}- keyvault-soft-delete\.minimumRetentionDays: expected integer, got "seven"/);
+  });
+
+  it("for an --out file that cannot be written, after printing the report", async () => {
+    const run = await runs.insecureUnwritableOut;
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("**FAIL**");
+    expect(run.stderr).toBe(`review: REVIEW_USAGE: cannot write the report to --out ${join(tmp, "no-such-directory", "report.md")}: ENOENT\n`);
   });
 
   it("from the npm script's entry point as a process exit code", () => {

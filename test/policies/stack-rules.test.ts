@@ -25,6 +25,7 @@ import {
   RG,
   ROLE,
   runPolicy,
+  SUB,
   UNKNOWN,
   vaultProps,
   vaultScope,
@@ -230,6 +231,21 @@ describe("stack-input-container-owner-writes", () => {
     expect(outcome.violations.join("\n")).toMatch(/"input-bank".*\n.*"input-insurer"/);
   });
 
+  it("reports a principal that both parties use (a shared pipeline) writing an input container", async () => {
+    const shared = "11111111-0000-4000-8000-000000000006";
+    const resources = [
+      ...cleanRoom(),
+      grant("shared-reads-bank-key", shared, ROLE.cryptoUser, keyScope(PARTIES.bank.vault, PARTIES.bank.key)),
+      grant("shared-reads-insurer-key", shared, ROLE.cryptoUser, keyScope(PARTIES.insurer.vault, PARTIES.insurer.key)),
+      grant("shared-writes-bank", shared, ROLE.blobContributor, containerScope(ACCOUNT, "input-bank")),
+    ];
+    const outcome = await runPolicy(stackInputContainerOwnerWrites, resources);
+    expect(outcome.violations).toEqual([
+      expect.stringMatching(new RegExp(`^principal ${shared} \\(which holds roles on the keys of bank, insurer\\) can write input container "input-bank"`)),
+    ]);
+    expect(outcome.subjects).toEqual(["shared-writes-bank"]);
+  });
+
   it("accepts a party's own administrator writing its inputs, and ignores scopes elsewhere", async () => {
     const resources = [
       ...cleanRoom(),
@@ -253,6 +269,38 @@ describe("stack-release-role-enclave-only", () => {
     const resources = [...cleanRoom(), grant("release-rg", WORKLOAD, ROLE.release, RG)];
     const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, resources);
     expect(outcome.violations).toEqual([expect.stringMatching(new RegExp(`^principal ${WORKLOAD} holds the release role on keys "${PARTIES.bank.key}", "${PARTIES.insurer.key}"`))]);
+  });
+
+  it("reports a key-management role that includes release at resource group scope, covering every party's key", async () => {
+    const resources = [...cleanRoom(), grant("ops-kv-admin", "11111111-0000-4000-8000-000000000005", ROLE.kvAdmin, RG)];
+    const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, resources);
+    expect(outcome.violations).toEqual([
+      expect.stringMatching(
+        new RegExp(`^principal 11111111-0000-4000-8000-000000000005 holds Key Vault Administrator \\(${ROLE.kvAdmin}\\) at ${RG}, which can release keys "${PARTIES.bank.key}", "${PARTIES.insurer.key}", and holds roles on the keys of several parties \\(bank, insurer\\)`),
+      ),
+    ]);
+    expect(outcome.subjects).toEqual(["ops-kv-admin"]);
+  });
+
+  it("leaves a broad key-management grant alone when the vaults' own ids show they live elsewhere", async () => {
+    const elsewhere = cleanRoom().map((r) => (r.type === "azure-native:keyvault:Vault" ? { ...r, outputs: { ...r.outputs, id: `/subscriptions/${SUB}/resourceGroups/party-rg/providers/Microsoft.KeyVault/vaults/${String(r.outputs.name)}` } } : r));
+    const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, [...elsewhere, grant("ops-kv-admin", "11111111-0000-4000-8000-000000000005", ROLE.kvAdmin, RG)]);
+    expect(outcome.violations).toEqual([]);
+  });
+
+  it("reports Crypto Officer on one party's vault for another party's uploader", async () => {
+    const resources = [...cleanRoom(), grant("insurer-officer-on-bank", PARTIES.insurer.uploader, ROLE.cryptoOfficer, vaultScope(PARTIES.bank.vault))];
+    const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, resources);
+    expect(outcome.violations).toEqual([
+      expect.stringMatching(new RegExp(`^principal ${PARTIES.insurer.uploader} holds Key Vault Crypto Officer .* which can release key "${PARTIES.bank.key}", and holds roles on the keys of several parties \\(bank, insurer\\)`)),
+    ]);
+    expect(outcome.subjects).toEqual(["insurer-officer-on-bank"]);
+  });
+
+  it("reports Crypto Officer held by an enclave identity, even on one vault", async () => {
+    const resources = [...cleanRoom(), grant("workload-officer", WORKLOAD, ROLE.cryptoOfficer, vaultScope(PARTIES.bank.vault))];
+    const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, resources);
+    expect(outcome.violations).toEqual([expect.stringMatching(new RegExp(`^the enclave identity ${WORKLOAD} holds Key Vault Crypto Officer .* can release key "${PARTIES.bank.key}"; the enclave may release keys only through the release role at key scope`))]);
   });
 
   it("is not evaluated while the cluster's kubelet identity is unknown (preview)", async () => {

@@ -9,7 +9,7 @@
 // preview surfaces as the engine's "can't run during preview" for that rule alone.
 import type { PolicyResource } from "@pulumi/policy";
 import { normalizeAuthority, PARTY_TAG } from "../../../enclave-app/src/protocol/index.ts";
-import { parseArmScope, type ArmScope } from "../arm-id.ts";
+import { keyOfScope, parseArmScope, vaultOfScope, type ArmScope } from "../arm-id.ts";
 import { AzureTypes, ComponentTypes, KubernetesTypes, STACK_TYPE } from "../resource-types.ts";
 import { roleGuid } from "../roles.ts";
 import { podTemplateOf, WORKLOAD_TYPES } from "../pod-spec.ts";
@@ -68,6 +68,11 @@ export interface VaultView {
   /** Lower-case (vault names are case-insensitive DNS labels). */
   name: string;
   party?: string;
+  /**
+   * Lower-case subscription and resource group, from the vault's ARM id (outputs) or its
+   * resourceGroupName (inputs). Read on demand: only a scope above the vault needs them.
+   */
+  location(): { subscriptionId?: string; resourceGroup?: string };
 }
 
 export function vaultsOf(resources: PolicyResource[]): VaultView[] {
@@ -75,8 +80,32 @@ export function vaultsOf(resources: PolicyResource[]): VaultView[] {
     .filter((r) => r.type === AzureTypes.vault)
     .map((r) => {
       const name = str(r.props.vaultName) ?? str(r.props.name) ?? vaultOfKeyUri(r.props.properties?.vaultUri)?.vault ?? r.name;
-      return { resource: r, name: lower(name), party: partyTag(r) ?? partyFromComponent(r) };
+      const location = () => {
+        const id = str(r.props.id);
+        const parsed = id ? parseArmScope(id) : undefined;
+        if (parsed?.resourceGroup) return { subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup };
+        const group = str(r.props.resourceGroupName);
+        return { resourceGroup: group ? lower(group) : undefined };
+      };
+      return { resource: r, name: lower(name), party: partyTag(r) ?? partyFromComponent(r), location };
     });
+}
+
+/**
+ * Whether a role assignment scope contains a vault's keys (`key` undefined) or one key: the key
+ * itself, its vault, or a resource group, subscription or management group above the vault. A scope
+ * above the vault counts unless the vault's own id shows it lives elsewhere.
+ */
+export function scopeCoversKey(scope: ArmScope, vault: VaultView, key?: string): boolean {
+  const exactKey = keyOfScope(scope);
+  if (exactKey) return exactKey.vault === vault.name && (key === undefined || exactKey.key === key);
+  const exactVault = vaultOfScope(scope);
+  if (exactVault) return exactVault === vault.name;
+  if (scope.resources.length > 0) return scope.resources[0]!.type === "microsoft.management/managementgroups";
+  const where = vault.location();
+  if (scope.subscriptionId && where.subscriptionId && scope.subscriptionId !== where.subscriptionId) return false;
+  if (scope.resourceGroup && where.resourceGroup && scope.resourceGroup !== where.resourceGroup) return false;
+  return true;
 }
 
 export interface KeyView {
