@@ -31,6 +31,7 @@ export const DEFAULT_FORBIDDEN_ENCLAVE_ROLES: readonly string[] = [
   RoleIds.contributor,
   RoleIds.userAccessAdministrator,
   RoleIds.keyVaultAdministrator,
+  RoleIds.keyVaultDataAccessAdministrator,
   RoleIds.roleBasedAccessControlAdministrator,
 ];
 

@@ -327,6 +327,12 @@ describe("stack-enclave-no-privileged-roles", () => {
     expect(outcome.subjects).toEqual(["kubelet-owner", "workload-kv-admin"]);
   });
 
+  it("reports Key Vault Data Access Administrator, which can grant itself Key Vault Administrator", async () => {
+    const resources = [...cleanRoom(), grant("workload-kv-access-admin", WORKLOAD, "8b54135c-b56d-4d72-a534-26097cfdc8d8", vaultScope(PARTIES.bank.vault))];
+    const outcome = await runPolicy(stackEnclaveNoPrivilegedRoles, resources);
+    expect(outcome.violations).toEqual([expect.stringMatching(new RegExp(`^the enclave workload identity ${WORKLOAD} holds Key Vault Data Access Administrator`))]);
+  });
+
   it("follows the configured list of forbidden roles", async () => {
     const resources = [...cleanRoom(), grant("kubelet-owner", KUBELET, ROLE.owner, RG)];
     const outcome = await runPolicy(stackEnclaveNoPrivilegedRoles, resources, { forbiddenRoleDefinitionIds: [ROLE.kvAdmin] });

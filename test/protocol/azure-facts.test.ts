@@ -85,6 +85,7 @@ describe("built-in Azure role ids", () => {
     expect(AzureRoleIds.keyVaultCryptoUser).toBe("12338af0-0e69-4776-bea7-57ae8d297424");
     expect(AzureRoleIds.keyVaultCryptoOfficer).toBe("14b46e9e-c2b7-41b4-b07b-48a6ebf60603");
     expect(AzureRoleIds.keyVaultAdministrator).toBe("00482a5a-887f-4fb3-b363-3b7fe8e74483");
+    expect(AzureRoleIds.keyVaultDataAccessAdministrator).toBe("8b54135c-b56d-4d72-a534-26097cfdc8d8");
     expect(AzureRoleIds.storageBlobDataReader).toBe("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1");
     expect(AzureRoleIds.storageBlobDataContributor).toBe("ba92f5b4-2d11-453d-a403-e96b0029c9fe");
     expect(AzureRoleIds.owner).toBe("8e3af657-a8ff-443c-a75c-2fe8c4bcb635");

@@ -12,6 +12,8 @@ export const AzureRoles = {
   keyVaultCryptoOfficer: { id: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", name: "Key Vault Crypto Officer" },
   /** Never granted by this project; listed so tests and policies can assert its absence. */
   keyVaultAdministrator: { id: "00482a5a-887f-4fb3-b363-3b7fe8e74483", name: "Key Vault Administrator" },
+  /** Can assign the Key Vault data roles (including Administrator): never to an enclave identity. */
+  keyVaultDataAccessAdministrator: { id: "8b54135c-b56d-4d72-a534-26097cfdc8d8", name: "Key Vault Data Access Administrator" },
   storageBlobDataReader: { id: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", name: "Storage Blob Data Reader" },
   storageBlobDataContributor: { id: "ba92f5b4-2d11-453d-a403-e96b0029c9fe", name: "Storage Blob Data Contributor" },
   storageBlobDataOwner: { id: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", name: "Storage Blob Data Owner" },
