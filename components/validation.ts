@@ -61,10 +61,6 @@ export function joinPath(prefix: string, path: string): string {
   return path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`;
 }
 
-export function isPlainString(value: unknown): value is string {
-  return typeof value === "string";
-}
-
 export function isInteger(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value);
 }

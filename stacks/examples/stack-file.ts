@@ -1,6 +1,6 @@
 // Reading and writing Pulumi.<stack>.yaml the way the engine hands config to the program: every value
 // under `config:` becomes one PULUMI_CONFIG entry, strings as they are and structured values as JSON.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parse, stringify } from "yaml";
 
 export interface StackFile {
@@ -27,8 +27,4 @@ export function configToPulumiConfig(config: Record<string, unknown>): Record<st
 export function renderStackFile(header: string, config: Record<string, unknown>): string {
   const body = stringify({ config }, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
   return `${header.split("\n").map((l) => (l ? `# ${l}` : "#")).join("\n")}\n${body}`;
-}
-
-export function writeStackFile(path: string, header: string, config: Record<string, unknown>): void {
-  writeFileSync(path, renderStackFile(header, config));
 }

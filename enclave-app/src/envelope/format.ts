@@ -27,9 +27,6 @@ export const MAX_REGION_SIZE_V21 = 1024 * MiB;
  */
 export const MAX_REGION_SIZE = 64 * MiB;
 
-export const SUPPORTED_PROTOCOLS: readonly CseProtocol[] = ["2.0", "2.1"];
-export const SUPPORTED_ALGORITHMS: readonly KeyWrapAlgorithm[] = ["RSA-OAEP", "RSA-OAEP-256"];
-
 export function isCseProtocol(value: unknown): value is CseProtocol {
   return value === "2.0" || value === "2.1";
 }

@@ -129,12 +129,6 @@ export class ConfigError extends RuntimeError {
   }
 }
 
-/** Shortens a secret-bearing string (token, key id with version) to something safe to log. */
-export function redact(value: string, keep = 12): string {
-  if (value.length <= keep) return value;
-  return `${value.slice(0, keep)}…(${value.length} chars)`;
-}
-
 // A long run of base64/hex is treated as a possible token or key; claim names such as
 // "x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable" (dots, many hyphens, no digits) are kept.
 function looksSecret(run: string): boolean {

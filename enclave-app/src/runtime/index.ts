@@ -30,7 +30,7 @@ export {
 export { SidecarAttester, type SidecarAttesterOptions } from "./attest/sidecar.ts";
 export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts";
 export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
-export { decodeJwtClaims, runtimeKeysOf, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
+export { decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
 export { releaseKey, releaseAndUnwrap, parseKeyId, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
 export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";
 export { decodeKeyHsm, unwrapKeyHsm, encodeKeyHsm, KeyHsmError, type KeyExportEncryption, type KeyHsm } from "./keyrelease/key-hsm.ts";

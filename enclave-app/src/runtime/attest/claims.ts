@@ -1,7 +1,7 @@
 // Reading an attestation token's claims. Decoding here does not verify the signature: Key Vault
 // verifies tokens at release time and receipt verifiers check them against the authority's JWKS.
 import type { JsonWebKey } from "node:crypto";
-import type { Claims } from "../../protocol/index.ts";
+import { getClaim, MaaClaims, runtimeKeys, type Claims } from "../../protocol/index.ts";
 import { jwkThumbprint } from "./attester.ts";
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -24,28 +24,10 @@ export function decodeJwtClaims(token: string): Claims {
   return parsed as Claims;
 }
 
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** `x-ms-runtime.keys`: the JWKs the attester put in the runtime data (empty when absent). */
-export function runtimeKeysOf(claims: Claims): JsonWebKey[] {
-  const runtime = asObject(claims["x-ms-runtime"]);
-  const keys = runtime?.["keys"];
-  return Array.isArray(keys) ? keys.filter((k): k is JsonWebKey => asObject(k) !== undefined) : [];
-}
-
 /** `x-ms-runtime.client-payload.nonce`, where MAA puts the guest attestation client payload. */
 export function clientPayloadNonceOf(claims: Claims): string | undefined {
-  const runtime = asObject(claims["x-ms-runtime"]);
-  const payload = asObject(runtime?.["client-payload"]);
-  const nonce = payload?.["nonce"];
+  const nonce = getClaim(claims, `${MaaClaims.runtime}.client-payload.nonce`);
   return typeof nonce === "string" ? nonce : undefined;
-}
-
-/** The key Key Vault wraps a released key to: the first runtime key whose key_ops contain "encrypt". */
-export function wrappingKeyOf(claims: Claims): JsonWebKey | undefined {
-  return runtimeKeysOf(claims).find((k) => Array.isArray(k.key_ops) && k.key_ops.includes("encrypt"));
 }
 
 /** True when a runtime key in the token has the same RFC 7638 thumbprint as `jwk`. */
@@ -56,7 +38,7 @@ export function tokenBindsKey(claims: Claims, jwk: JsonWebKey): boolean {
   } catch {
     return false;
   }
-  return runtimeKeysOf(claims).some((k) => {
+  return runtimeKeys(claims).some((k) => {
     try {
       return jwkThumbprint(k) === wanted;
     } catch {
