@@ -3,7 +3,7 @@
 // HTTPS trust is the local CA handed in, per request: no global TLS state is touched.
 import { request } from "node:https";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from "jose";
-import type { Claims } from "../protocol/index.ts";
+import { normalizeAuthority, sameAuthority, type Claims } from "../protocol/index.ts";
 
 export type AttestationTokenProblem =
   | "TOKEN_MALFORMED"
@@ -29,17 +29,6 @@ export class AttestationTokenError extends Error {
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 const FETCH_TIMEOUT_MS = 5_000;
 const KEY_SET_TTL_MS = 10 * 60_000;
-
-/** Lower-cases scheme and host and drops a trailing slash, so equal authorities compare equal. */
-export function normalizeAuthorityUrl(authority: string): string {
-  try {
-    const url = new URL(authority);
-    const path = url.pathname.replace(/\/+$/, "");
-    return `${url.protocol}//${url.host}${path}`.toLowerCase();
-  } catch {
-    return authority.replace(/\/+$/, "").toLowerCase();
-  }
-}
 
 /** Decodes a compact JWT payload without verifying it (to pick the authority to verify against). */
 export function decodeUnverifiedClaims(token: string): Claims {
@@ -124,7 +113,7 @@ export function createAttestationVerifier(opts: { caCertPem: string }): Attestat
   }
 
   async function keySet(authority: string, refresh: boolean): Promise<JSONWebKeySet> {
-    const key = normalizeAuthorityUrl(authority);
+    const key = normalizeAuthority(authority);
     const cached = keySets.get(key);
     if (cached && !refresh && Date.now() - cached.fetchedAt < KEY_SET_TTL_MS) return cached.jwks;
     const jwks = await fetchKeySet(authority);
@@ -140,7 +129,7 @@ export function createAttestationVerifier(opts: { caCertPem: string }): Attestat
   return {
     async verify(token, authority) {
       const unverified = decodeUnverifiedClaims(token);
-      if (typeof unverified.iss !== "string" || normalizeAuthorityUrl(unverified.iss) !== normalizeAuthorityUrl(authority)) {
+      if (typeof unverified.iss !== "string" || !sameAuthority(unverified.iss, authority)) {
         throw new AttestationTokenError(
           "ISSUER_MISMATCH",
           `attestation token issuer '${String(unverified.iss)}' is not the authority '${authority}'`,

@@ -6,7 +6,7 @@
 // on a key (Key Vault Crypto Service Release User at key scope) may release it.
 import { createPrivateKey } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { evaluateReleasePolicy, type Claims, type PolicyFailure } from "../protocol/index.ts";
+import { evaluateReleasePolicy, normalizeAuthority, type Claims, type PolicyFailure } from "../protocol/index.ts";
 import type { LocalCa } from "./ca.ts";
 import { HttpError } from "./errors.ts";
 import { KEY_VAULT_RESOURCE, LOCAL_TENANT_ID, readLocalAccessToken } from "./entra-token.ts";
@@ -15,7 +15,6 @@ import {
   AttestationTokenError,
   createAttestationVerifier,
   decodeUnverifiedClaims,
-  normalizeAuthorityUrl,
   type AttestationVerifier,
 } from "./attestation-verifier.ts";
 import {
@@ -146,7 +145,7 @@ export async function startLocalKeyVault(opts: LocalKeyVaultOptions): Promise<Lo
   ]);
   const signer: ResponseSigner = { privateKey: createPrivateKey(signingCert.keyPem), chainPem: signingCert.chainPem };
   const verifier: AttestationVerifier = createAttestationVerifier({ caCertPem: opts.ca.certPem });
-  const trusted = opts.trustedAuthorities?.map(normalizeAuthorityUrl);
+  const trusted = opts.trustedAuthorities?.map(normalizeAuthority);
   const grants = new Map<string, Set<string>>();
   const grant = (keyName: string, principal: string) => {
     const key = keyName.toLowerCase();
@@ -259,7 +258,7 @@ export async function startLocalKeyVault(opts: LocalKeyVaultOptions): Promise<Lo
     } catch (error) {
       throw new HttpError(400, "BadParameter", (error as Error).message);
     }
-    if (trusted && (typeof unverified.iss !== "string" || !trusted.includes(normalizeAuthorityUrl(unverified.iss)))) {
+    if (trusted && (typeof unverified.iss !== "string" || !trusted.includes(normalizeAuthority(unverified.iss)))) {
       throw accessDenied(`attestation authority '${String(unverified.iss)}' is not trusted by this vault`);
     }
     // The policy picks the authority. A denial needs no verification (nothing is released), and
