@@ -12,6 +12,7 @@ import {
   decodeReleasePolicy,
   evaluateReleasePolicy,
   isolationTeeClaim,
+  normalizeAuthority,
   type Claims,
   type Condition,
   type ReleasePolicy,
@@ -138,9 +139,13 @@ export function checkReleasePolicy(encoded: string, requirements: ReleasePolicyR
     throw err;
   }
   const problems: string[] = [];
+  // Alternatives may repeat an authority (one per spelling of "not debuggable"): judge each authority once.
+  const judged = new Set<string>();
   policy.anyOf.forEach((rule, i) => {
     const where = `anyOf[${i}] (authority ${rule.authority})`;
-    if (!authorityAllowed(rule.authority, requirements.allowedAuthorities)) {
+    const firstOfAuthority = !judged.has(normalizeAuthority(rule.authority));
+    judged.add(normalizeAuthority(rule.authority));
+    if (firstOfAuthority && !authorityAllowed(rule.authority, requirements.allowedAuthorities)) {
       problems.push(`${where} is not an allowed attestation authority; allowed: ${describeAllowList(requirements.allowedAuthorities)}`);
     }
     const required = rule.allOf ? requiredConditions(rule.allOf, "allOf") : requiredConditions(rule.anyOf ?? [], "anyOf");

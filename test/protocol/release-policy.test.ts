@@ -5,6 +5,7 @@ import {
   canonicalJson,
   decodeReleasePolicy,
   encodeReleasePolicy,
+  evaluateReleasePolicy,
   kekKeyName,
   normalizeAuthority,
   releasePolicyDigest,
@@ -16,37 +17,64 @@ const AUTHORITY = "https://sharedweu.weu.attest.azure.net";
 const HOSTDATA = "73973b78d70cc68353426de188db5dfc57e5b766e399935fb73a61127ea26d20";
 
 describe("buildReleasePolicy", () => {
-  it("confidential-node: nested CVM claims, only equals, one allOf", () => {
+  /** Both spellings of "not debuggable", one alternative each, the other conditions the same. */
+  const alternatives = (conditions: object[], debugClaim: string) =>
+    [false, "false"].map((equals) => ({ authority: AUTHORITY, allOf: [...conditions, { claim: debugClaim, equals }] }));
+
+  it("confidential-node: nested CVM claims, only equals, one allOf per spelling of not-debuggable", () => {
     expect(buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-node" })).toEqual({
       version: "1.0.0",
-      anyOf: [
-        {
-          authority: AUTHORITY,
-          allOf: [
-            { claim: "x-ms-isolation-tee.x-ms-attestation-type", equals: "sevsnpvm" },
-            { claim: "x-ms-isolation-tee.x-ms-compliance-status", equals: "azure-compliant-cvm" },
-            { claim: "x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable", equals: false },
-          ],
-        },
-      ],
+      anyOf: alternatives(
+        [
+          { claim: "x-ms-isolation-tee.x-ms-attestation-type", equals: "sevsnpvm" },
+          { claim: "x-ms-isolation-tee.x-ms-compliance-status", equals: "azure-compliant-cvm" },
+        ],
+        "x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable",
+      ),
     });
   });
 
   it("confidential-container: top-level SNP claims pinned to the container policy hash", () => {
     expect(buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-container", hostdata: HOSTDATA })).toEqual({
       version: "1.0.0",
-      anyOf: [
-        {
-          authority: AUTHORITY,
-          allOf: [
-            { claim: "x-ms-attestation-type", equals: "sevsnpvm" },
-            { claim: "x-ms-compliance-status", equals: "azure-compliant-uvm" },
-            { claim: "x-ms-sevsnpvm-hostdata", equals: HOSTDATA },
-            { claim: "x-ms-sevsnpvm-is-debuggable", equals: false },
-          ],
-        },
-      ],
+      anyOf: alternatives(
+        [
+          { claim: "x-ms-attestation-type", equals: "sevsnpvm" },
+          { claim: "x-ms-compliance-status", equals: "azure-compliant-uvm" },
+          { claim: "x-ms-sevsnpvm-hostdata", equals: HOSTDATA },
+        ],
+        "x-ms-sevsnpvm-is-debuggable",
+      ),
     });
+  });
+
+  it("pins x-ms-policy-hash in every alternative when the requirements name the attestation policy", () => {
+    const policyHash = "Hq5x6bX0hNnB3yJ1mDq8eT2Kx8H8nGg5nW6b0v3u1xY";
+    const policy = buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-node", policyHash });
+    expect(policy.anyOf).toHaveLength(2);
+    for (const alt of policy.anyOf) expect(alt.allOf).toContainEqual({ claim: "x-ms-policy-hash", equals: policyHash });
+  });
+
+  it("accepts a token whose debug claim is the boolean false or the string \"false\", even to an evaluator comparing types strictly", () => {
+    const policy = buildReleasePolicy({ authority: AUTHORITY, mode: "confidential-container", hostdata: HOSTDATA });
+    const claims = (debuggable: unknown): Record<string, unknown> => ({
+      iss: AUTHORITY,
+      "x-ms-attestation-type": "sevsnpvm",
+      "x-ms-compliance-status": "azure-compliant-uvm",
+      "x-ms-sevsnpvm-hostdata": HOSTDATA,
+      "x-ms-sevsnpvm-is-debuggable": debuggable,
+    });
+    // Key Vault's comparison is undocumented: model the strictest one (same JSON type and value).
+    const strictAllows = (c: Record<string, unknown>) =>
+      policy.anyOf.some((alt) => alt.allOf!.every((cond) => "equals" in cond && c[cond.claim] === cond.equals));
+    for (const value of [false, "false"]) {
+      expect(strictAllows(claims(value))).toBe(true);
+      expect(evaluateReleasePolicy(policy, claims(value)).allowed).toBe(true);
+    }
+    for (const value of [true, "true", undefined]) {
+      expect(strictAllows(claims(value))).toBe(false);
+      expect(evaluateReleasePolicy(policy, claims(value)).allowed).toBe(false);
+    }
   });
 
   it("normalises the authority: lower-case host, no trailing slash, no default port", () => {
@@ -64,6 +92,9 @@ describe("buildReleasePolicy", () => {
       [{ authority: AUTHORITY, mode: "confidential-node", hostdata: HOSTDATA }, ["hostdata-forbidden"]],
       [{ authority: AUTHORITY, mode: "confidential-container", hostdata: HOSTDATA.toUpperCase() }, ["bad-hex"]],
       [{ authority: "ftp://x", mode: "sgx" as never }, ["authority-not-https", "invalid-value"]],
+      [{ authority: AUTHORITY, mode: "confidential-node", policyHash: "not-a-hash" }, ["bad-policy-hash"]],
+      [{ authority: AUTHORITY, mode: "confidential-node", confcomVersion: "1.2.6" }, ["confcom-version-forbidden"]],
+      [{ authority: AUTHORITY, mode: "confidential-container", hostdata: HOSTDATA, confcomVersion: "latest" }, ["bad-version"]],
     ];
     for (const [req, rules] of cases) {
       try {

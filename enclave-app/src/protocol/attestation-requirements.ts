@@ -4,6 +4,10 @@ import { isRecord, joinPath } from "./issues.ts";
 export const ISOLATION_MODES: readonly IsolationMode[] = ["confidential-node", "confidential-container"];
 
 export const HEX64 = /^[0-9a-f]{64}$/;
+/** MAA's x-ms-policy-hash: base64url (no padding) of a sha256 digest. */
+export const POLICY_HASH = /^[A-Za-z0-9_-]{43}$/;
+/** A released `az confcom` version, e.g. "1.2.6". */
+export const CONFCOM_VERSION = /^\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * Canonical form of an attestation authority for comparison: scheme and host lower-case (the URL
@@ -62,7 +66,7 @@ export function checkAttestationRequirements(input: unknown, base: string): Vali
   const issues: ValidationIssue[] = [];
   const at = (key: string) => joinPath(base, key);
   if (!isRecord(input)) {
-    return [{ path: base, rule: "type", message: "attestation requirements must be an object {authority, mode, hostdata?}" }];
+    return [{ path: base, rule: "type", message: "attestation requirements must be an object {authority, mode, hostdata?, policyHash?, confcomVersion?}" }];
   }
   const authority = authorityProblem(input.authority);
   if (authority) issues.push({ path: at("authority"), ...authority });
@@ -99,7 +103,26 @@ export function checkAttestationRequirements(input: unknown, base: string): Vali
         "mode confidential-node must not set hostdata: a confidential node's attestation does not bind a container policy, so the value would pin nothing and suggest a pod-level guarantee that does not exist",
     });
   }
-  const known = new Set(["authority", "mode", "hostdata"]);
+  const policyHash = input.policyHash;
+  if (policyHash !== undefined && (typeof policyHash !== "string" || !POLICY_HASH.test(policyHash))) {
+    issues.push({
+      path: at("policyHash"),
+      rule: "bad-policy-hash",
+      message: "policyHash must be the x-ms-policy-hash claim: 43 base64url characters (sha256 of the attestation policy)",
+    });
+  }
+  const confcomVersion = input.confcomVersion;
+  if (confcomVersion !== undefined && (typeof confcomVersion !== "string" || !CONFCOM_VERSION.test(confcomVersion))) {
+    issues.push({ path: at("confcomVersion"), rule: "bad-version", message: 'confcomVersion must be an az confcom release such as "1.2.6"' });
+  }
+  if (mode === "confidential-node" && confcomVersion !== undefined) {
+    issues.push({
+      path: at("confcomVersion"),
+      rule: "confcom-version-forbidden",
+      message: "mode confidential-node has no container security policy, so confcomVersion must not be set",
+    });
+  }
+  const known = new Set(["authority", "mode", "hostdata", "policyHash", "confcomVersion"]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) issues.push({ path: at(key), rule: "unknown-field", message: `unknown field ${JSON.stringify(key)}` });
   }

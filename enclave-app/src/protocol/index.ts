@@ -58,6 +58,8 @@ export {
   normalizeAuthority,
   sameAuthority,
   checkAttestationRequirements,
+  POLICY_HASH,
+  CONFCOM_VERSION,
 } from "./attestation-requirements.ts";
 
 export { checkSigningJwk, checkKekJwk, publicKeyFromJwk, signingAlgorithmFor, type SigningAlgorithm } from "./jwk.ts";
@@ -83,7 +85,9 @@ export {
   kekKeyNameFromDigest,
   KEK_NAME_DIGEST_LENGTH,
   RELEASE_POLICY_CONTENT_TYPE,
+  NOT_DEBUGGABLE_SPELLINGS,
 } from "./release-policy.ts";
+export { decodeCcePolicy, ccePolicyHostdata, CcePolicyEncodingError } from "./cce-policy.ts";
 export { validateReleasePolicy, RELEASE_POLICY_VERSION, CLAIM_OPERATORS } from "./release-policy-validate.ts";
 export {
   evaluateReleasePolicy,

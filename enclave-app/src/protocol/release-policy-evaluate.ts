@@ -216,7 +216,8 @@ export function traceReleasePolicy(policy: ReleasePolicy | unknown, claims: Clai
 
   const tried = authorities.find((a) => a.issuerMatches);
   if (!tried) {
-    const expected = valid.anyOf.map((a) => normalizeAuthority(a.authority));
+    // Alternatives often repeat an authority (one per spelling of "not debuggable"): name each once.
+    const expected = [...new Set(valid.anyOf.map((a) => normalizeAuthority(a.authority)))];
     return {
       issuer,
       policyIssues,

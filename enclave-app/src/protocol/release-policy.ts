@@ -21,12 +21,14 @@ export const RELEASE_POLICY_CONTENT_TYPE = "application/json; charset=utf-8";
  * x-ms-azurevm-debuggersdisabled, which reports the guest OS's own debugger configuration and says
  * nothing about whether the host can read the VM's memory.
  */
-function confidentialNodeConditions(): ClaimCondition[] {
-  return [
-    { claim: isolationTeeClaim(MaaClaims.attestationType), equals: AttestationTypes.sevSnpVm },
-    { claim: isolationTeeClaim(MaaClaims.complianceStatus), equals: ComplianceStatus.cvm },
-    { claim: isolationTeeClaim(MaaClaims.isDebuggable), equals: false },
-  ];
+function confidentialNodeConditions(): { conditions: ClaimCondition[]; debugClaim: string } {
+  return {
+    conditions: [
+      { claim: isolationTeeClaim(MaaClaims.attestationType), equals: AttestationTypes.sevSnpVm },
+      { claim: isolationTeeClaim(MaaClaims.complianceStatus), equals: ComplianceStatus.cvm },
+    ],
+    debugClaim: isolationTeeClaim(MaaClaims.isDebuggable),
+  };
 }
 
 /**
@@ -34,19 +36,31 @@ function confidentialNodeConditions(): ClaimCondition[] {
  * sidecar): a compliant utility VM, running exactly the approved container policy (hostdata), not
  * debuggable (the claims microsoft/confidential-sidecar-containers tools/importkey pins, examples/skr).
  */
-function confidentialContainerConditions(hostdata: string): ClaimCondition[] {
-  return [
-    { claim: MaaClaims.attestationType, equals: AttestationTypes.sevSnpVm },
-    { claim: MaaClaims.complianceStatus, equals: ComplianceStatus.uvm },
-    { claim: MaaClaims.hostdata, equals: hostdata },
-    { claim: MaaClaims.isDebuggable, equals: false },
-  ];
+function confidentialContainerConditions(hostdata: string): { conditions: ClaimCondition[]; debugClaim: string } {
+  return {
+    conditions: [
+      { claim: MaaClaims.attestationType, equals: AttestationTypes.sevSnpVm },
+      { claim: MaaClaims.complianceStatus, equals: ComplianceStatus.uvm },
+      { claim: MaaClaims.hostdata, equals: hostdata },
+    ],
+    debugClaim: MaaClaims.isDebuggable,
+  };
 }
 
 /**
- * The release policy for one attestation authority and isolation mode. Emits only `equals` under a
- * single `allOf` (older Key Vault documentation supports nothing more), with the authority
- * normalised to https://<lower-case host>[:port] without a trailing slash.
+ * Spellings of "not debuggable" a policy accepts. Real tokens carry the claim as the JSON boolean
+ * false, while Microsoft's only published CVM policy that pins it writes the string "false"; how
+ * Key Vault compares the two is undocumented. One alternative per spelling keeps the policy inside
+ * the grammar every Key Vault version documents (only `equals`, one `allOf` per authority) and
+ * releases on either, whichever comparison the vault makes.
+ */
+export const NOT_DEBUGGABLE_SPELLINGS: readonly (false | "false")[] = [false, "false"];
+
+/**
+ * The release policy for one attestation authority and isolation mode: one `allOf` alternative per
+ * spelling of "not debuggable", each with only `equals` conditions (older Key Vault documentation
+ * supports nothing more), the authority normalised to https://<lower-case host>[:port] without a
+ * trailing slash, and `x-ms-policy-hash` pinned when the requirements name the attestation policy.
  * Throws ReleasePolicyError ATTESTATION_REQUIREMENTS_INVALID listing every problem of `req`.
  */
 export function buildReleasePolicy(req: AttestationRequirements): ReleasePolicy {
@@ -54,9 +68,15 @@ export function buildReleasePolicy(req: AttestationRequirements): ReleasePolicy 
   if (issues.length > 0) {
     throw new ReleasePolicyError("ATTESTATION_REQUIREMENTS_INVALID", "cannot build a release policy", issues);
   }
-  const allOf =
+  const { conditions, debugClaim } =
     req.mode === "confidential-container" ? confidentialContainerConditions(req.hostdata!) : confidentialNodeConditions();
-  return { version: RELEASE_POLICY_VERSION, anyOf: [{ authority: normalizeAuthority(req.authority), allOf }] };
+  const pinned: ClaimCondition[] =
+    req.policyHash !== undefined ? [...conditions, { claim: MaaClaims.policyHash, equals: req.policyHash }] : conditions;
+  const authority = normalizeAuthority(req.authority);
+  return {
+    version: RELEASE_POLICY_VERSION,
+    anyOf: NOT_DEBUGGABLE_SPELLINGS.map((spelling) => ({ authority, allOf: [...pinned, { claim: debugClaim, equals: spelling }] })),
+  };
 }
 
 function assertValid(policy: unknown): asserts policy is ReleasePolicy {

@@ -12,6 +12,18 @@ export interface AttestationRequirements {
   mode: IsolationMode;
   /** 64 lowercase hex (sha256 of the container security policy); required iff mode = confidential-container. */
   hostdata?: string;
+  /**
+   * The `x-ms-policy-hash` claim (base64url sha256 of the attestation provider's policy) every token
+   * must carry. Pins the policy of a dedicated provider, whose policy its subscription's owners can
+   * replace; shared regional providers' policies cannot be altered, so it is optional there.
+   */
+  policyHash?: string;
+  /**
+   * Version of `az confcom` that generated the container security policy whose hash is `hostdata`
+   * (confidential-container mode only): a party re-running the generator needs the same version to
+   * reproduce the hash.
+   */
+  confcomVersion?: string;
 }
 
 export interface ColumnSpec {

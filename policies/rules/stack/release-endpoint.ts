@@ -34,7 +34,8 @@ export const stackReleasePolicyNamesStackEndpoint: CleanRoomStackPolicy = {
         if (err instanceof ReleasePolicyError) continue;
         throw err;
       }
-      const foreign = authorities.filter((a) => normalizeAuthority(a) !== endpoint);
+      // One alternative per spelling of "not debuggable" repeats the authority: name each once.
+      const foreign = [...new Set(authorities.filter((a) => normalizeAuthority(a) !== endpoint))];
       if (foreign.length > 0) {
         report(
           `key "${key.name}" release policy names ${foreign.map((a) => JSON.stringify(a)).join(", ")}, not the stack's attestation endpoint ${endpoint}.`,
