@@ -11,6 +11,7 @@ import {
   COLLABORATION_TAG,
   DATASET_NAME,
   PARTY_TAG,
+  POLICY_HASH,
   contractHash,
   validateContract,
   type AttestationRequirements,
@@ -107,8 +108,12 @@ export interface CleanRoomArgs {
   namingSeed?: string;
   /** Default "confidential-node" (the only mode provisioned). */
   isolationMode?: IsolationMode;
-  /** Default: a dedicated provider. */
-  attestation?: { kind: "dedicated"; providerName?: string } | { kind: "shared" };
+  /**
+   * Default: the shared regional provider, whose attestation policy nobody can alter. A dedicated
+   * provider's policy can be replaced by whoever holds control-plane rights on its subscription, so
+   * it needs `policyHash` (the x-ms-policy-hash its tokens carry), pinned in every release policy.
+   */
+  attestation?: { kind: "dedicated"; providerName?: string; policyHash: string } | { kind: "shared" };
   parties: CleanRoomPartyArgs[];
   datasets: CleanRoomDatasetArgs[];
   sql: string;
@@ -160,8 +165,25 @@ export interface CleanRoomPlan {
   phase: CleanRoomPhase;
 }
 
+/** A dedicated provider must come with the x-ms-policy-hash of its policy (43 base64url characters). */
+export function dedicatedPolicyHashProblem(attestation: CleanRoomArgs["attestation"]): { rule: string; message: string } | undefined {
+  if (attestation?.kind !== "dedicated") return undefined;
+  const hash = (attestation as { policyHash?: unknown }).policyHash;
+  if (hash === undefined) {
+    return {
+      rule: "policy-hash-required",
+      message:
+        "a dedicated attestation provider needs policyHash (the x-ms-policy-hash its tokens carry): whoever controls its subscription can replace its policy, so every release policy must pin it; or use { kind: \"shared\" }",
+    };
+  }
+  if (typeof hash !== "string" || !POLICY_HASH.test(hash)) {
+    return { rule: "bad-policy-hash", message: "policyHash must be the x-ms-policy-hash claim: 43 base64url characters" };
+  }
+  return undefined;
+}
+
 function attestationChoice(args: CleanRoomArgs, naming: NamingContext): AttestationChoice {
-  const a = args.attestation ?? { kind: "dedicated" as const };
+  const a = args.attestation ?? { kind: "shared" as const };
   return a.kind === "shared" ? { kind: "shared" } : { kind: "dedicated", providerName: a.providerName ?? attestationProviderName(naming) };
 }
 
@@ -276,6 +298,8 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     if (i.path === "location") out.add("location", i.rule, i.message);
     else out.addAll("attestation", [i]);
   }
+  const policyHashIssue = dedicatedPolicyHashProblem(args.attestation);
+  if (policyHashIssue) out.add("attestation.policyHash", policyHashIssue.rule, policyHashIssue.message);
   const clusterIssues = validateConfidentialClusterArgs({
     resourceGroupName: "-",
     location: args.location,
@@ -357,7 +381,11 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
   const naming = namingContext(args.collaboration, args.namingSeed);
   const choice = attestationChoice(args, naming);
   const endpoint = expectedAttestationEndpoint({ location: args.location, choice });
-  const attestationRequirements: AttestationRequirements = { authority: endpoint, mode: args.isolationMode ?? "confidential-node" };
+  const attestationRequirements: AttestationRequirements = {
+    authority: endpoint,
+    mode: args.isolationMode ?? "confidential-node",
+    ...(args.attestation?.kind === "dedicated" ? { policyHash: args.attestation.policyHash } : {}),
+  };
 
   const parties: PartyPlan[] = args.parties.map((p) => {
     const vName = p.vaultName ?? vaultName(naming, p.name);

@@ -78,7 +78,7 @@ const valueSchemas = {
   sql: z.string(),
   clusterAdminGroupObjectIds: z.array(guid),
   attestation: z
-    .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("dedicated"), providerName: z.string().optional() }), z.strictObject({ kind: z.literal("shared") })])
+    .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("dedicated"), providerName: z.string().optional(), policyHash: z.string().optional() }), z.strictObject({ kind: z.literal("shared") })])
     .optional(),
   parties: z.array(partySchema),
   datasets: z.array(datasetSchema),
@@ -222,7 +222,8 @@ export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
     tenantId: config.tenantId,
     namingSeed: config.namingSeed,
     isolationMode: config.isolationMode,
-    attestation: config.attestation,
+    // A missing policyHash is the components' finding (validateCleanRoomArgs names the key).
+    attestation: config.attestation as CleanRoomArgs["attestation"],
     parties: config.parties.map(({ subscriptionId: _subscription, ...p }) => p),
     datasets: config.datasets,
     sql: config.sql,

@@ -23,6 +23,14 @@ export function exampleDigest(label: string): string {
   return createHash("sha256").update(`cleanroom-example-ciphertext:${label}`).digest("hex");
 }
 
+/**
+ * Placeholder x-ms-policy-hash of a dedicated attestation provider's policy. A real one is read from a
+ * token the provider issued after its policy was set (docs/infrastructure.md, "Attestation").
+ */
+export function examplePolicyHash(label: string): string {
+  return createHash("sha256").update(`cleanroom-example-attestation-policy:${label}`).digest("base64url");
+}
+
 /** Placeholder enclave image digest; a real deployment pins the digest its CI published. */
 export const EXAMPLE_ENCLAVE_IMAGE = `ghcr.io/confidential-clean-room/enclave@sha256:${exampleDigest("enclave-image")}`;
 
@@ -92,7 +100,7 @@ export const fraudBankInsurer: ExampleCollaboration = {
       [`${NS}:location`]: "westeurope",
       [`${NS}:tenantId`]: exampleGuid(`${s}/tenant`),
       [`${NS}:clusterAdminGroupObjectIds`]: [exampleGuid(`${s}/platform-admins`)],
-      [`${NS}:attestation`]: { kind: "dedicated" },
+      [`${NS}:attestation`]: { kind: "dedicated", policyHash: examplePolicyHash(`${s}/attestation-policy`) },
       [`${NS}:enclaveImage`]: EXAMPLE_ENCLAVE_IMAGE,
       [`${NS}:parties`]: [party(this, "bank", keys.bank!, "203.0.113.0/24"), party(this, "insurer", keys.insurer!, "198.51.100.0/24")],
       [`${NS}:datasets`]: exampleDatasets(fraudDefinition, {

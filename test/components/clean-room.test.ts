@@ -84,7 +84,7 @@ describe("CleanRoom, phase 1 (no keys or digests yet)", () => {
   it("tags every taggable Azure resource with the collaboration, and each vault and key with its party", () => {
     const taggable = mocks.all().filter((r) => r.type.startsWith("azure-native:") && !([AzureTypes.roleAssignment, AzureTypes.blobService, AzureTypes.container, AzureTypes.subnet, AzureTypes.federatedCredential] as string[]).includes(r.type));
     expect(new Set(taggable.map((r) => r.type))).toEqual(
-      new Set([AzureTypes.resourceGroup, AzureTypes.vnet, AzureTypes.attestationProvider, AzureTypes.identity, AzureTypes.cluster, AzureTypes.agentPool, AzureTypes.vault, AzureTypes.key, AzureTypes.storageAccount]),
+      new Set([AzureTypes.resourceGroup, AzureTypes.vnet, AzureTypes.identity, AzureTypes.cluster, AzureTypes.agentPool, AzureTypes.vault, AzureTypes.key, AzureTypes.storageAccount]),
     );
     for (const r of taggable) expect(r.inputs.tags?.[COLLABORATION_TAG], `${r.type} ${r.name}`).toBe("fraud-overlap");
     for (const party of ["bank", "insurer"]) {
@@ -98,7 +98,9 @@ describe("CleanRoom, phase 1 (no keys or digests yet)", () => {
     const policies = mocks.all(AzureTypes.key).map((k) => decodeReleasePolicy(k.inputs.properties.releasePolicy));
     expect(policies).toHaveLength(2);
     expect(policies[0]).toEqual(policies[1]);
-    expect(policies[0]!.anyOf[0]!.authority).toMatch(/^https:\/\/fraudoverlapat[0-9a-f]{7}\.weu\.attest\.azure\.net$/);
+    // Default: the shared regional provider, whose policy nobody can replace; no provider is deployed.
+    expect(mocks.all(AzureTypes.attestationProvider)).toHaveLength(0);
+    expect(new Set(policies[0]!.anyOf.map((a) => a.authority))).toEqual(new Set(["https://sharedweu.weu.attest.azure.net"]));
   });
 });
 
@@ -216,6 +218,29 @@ describe("CleanRoom with a party in its own subscription", () => {
     const release = mocks.one(AzureTypes.roleAssignment, "multi-insurer-release").inputs;
     expect(release.scope).toMatch(new RegExp(`^/subscriptions/${partySubscription}/`));
     expect(release.roleDefinitionId).toBe(`/subscriptions/${partySubscription}/providers/Microsoft.Authorization/roleDefinitions/${BuiltInRoles.keyVaultCryptoServiceReleaseUser}`);
+  });
+});
+
+describe("CleanRoom with a dedicated attestation provider", () => {
+  const policyHash = "Z26Ks-W3xMIHPzJhPMYgLAlMTRtjjG9EntuXis39it8";
+
+  it("deploys the provider and pins its x-ms-policy-hash in every alternative of every release policy", async () => {
+    mocks.reset();
+    new CleanRoom("ded", phase1Args({ attestation: { kind: "dedicated", policyHash } }));
+    await mocks.settle();
+    expect(mocks.all(AzureTypes.attestationProvider)).toHaveLength(1);
+    const policies = mocks.all(AzureTypes.key).map((k) => decodeReleasePolicy(k.inputs.properties.releasePolicy));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.anyOf[0]!.authority).toMatch(/^https:\/\/fraudoverlapat[0-9a-f]{7}\.weu\.attest\.azure\.net$/);
+      for (const alt of policy.anyOf) expect(alt.allOf).toContainEqual({ claim: "x-ms-policy-hash", equals: policyHash });
+    }
+  });
+
+  it("refuses a dedicated provider without its policy hash, naming the property and the rule", () => {
+    const found = rules({ ...phase1Args(), attestation: { kind: "dedicated" } as never });
+    expect(found).toContain("attestation.policyHash:policy-hash-required");
+    expect(rules({ ...phase1Args(), attestation: { kind: "dedicated", policyHash: "short" } })).toContain("attestation.policyHash:bad-policy-hash");
   });
 });
 

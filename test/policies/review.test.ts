@@ -71,7 +71,7 @@ describe("review of the example stacks", () => {
     expect(run.stdout).toContain("**PASS**: no mandatory violations, 0 advisory");
     expect(run.stdout).toMatch(/### Violations\n\nNone\./);
     expect(run.stdout).not.toContain("Not evaluated");
-    expect(run.stdout).toMatch(/30 policies \(28 mandatory, 2 advisory, 0 disabled\) over \d+ resources of program `stacks\/`/);
+    expect(run.stdout).toMatch(/31 policies \(29 mandatory, 2 advisory, 0 disabled\) over \d+ resources of program `stacks\/`/);
     expect(run.stdout).toMatch(/\| `kubernetes:batch\/v1:Job` \| 1 \|/);
   });
 
@@ -119,7 +119,7 @@ describe("enforcement levels from policy config", () => {
     const run = await runs.insecureAdvisory;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`**PASS**: no mandatory violations, ${EXPECTED_FINDINGS.length + 1} advisory`);
-    expect(run.stdout).toContain("30 policies (0 mandatory, 30 advisory, 0 disabled)");
+    expect(run.stdout).toContain("31 policies (0 mandatory, 31 advisory, 0 disabled)");
   });
 
   it("fails an example stack whose dedicated attestation provider a stricter allow-list excludes", async () => {

@@ -1,4 +1,5 @@
 // Rules over the whole stack: relations between resources that no single resource shows.
+import { stackDedicatedAttestationPinsPolicyHash } from "./dedicated-policy-hash.ts";
 import { stackEnclaveNoPrivilegedRoles } from "./enclave-roles.ts";
 import { stackInputContainerOwnerWrites } from "./input-containers.ts";
 import { stackPartyOwnVault } from "./party-vaults.ts";
@@ -8,6 +9,7 @@ import { stackReleaseRoleEnclaveOnly } from "./release-role.ts";
 export const stackPolicies = [
   stackPartyOwnVault,
   stackReleasePolicyNamesStackEndpoint,
+  stackDedicatedAttestationPinsPolicyHash,
   stackInputContainerOwnerWrites,
   stackReleaseRoleEnclaveOnly,
   stackEnclaveNoPrivilegedRoles,
