@@ -15,7 +15,7 @@ import type { Approvals, Contract, DatasetSpec, IsolationMode } from "../../encl
 import type { Attester } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { CvmSkrAttester } from "../../enclave-app/src/runtime/attest/cvm-skr.ts";
 import { LocalAttester, type SimulatedTokenRequest } from "../../enclave-app/src/runtime/attest/local.ts";
-import { RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
+import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
 import { verifyReceipt } from "../../enclave-app/src/runtime/receipt/verify.ts";
@@ -228,6 +228,15 @@ describe("runCollaboration on the local clean room", () => {
     const run = await prepareRun(container, { hostdata: "b".repeat(64) });
     const err = await expectFailure(run, "KEY_RELEASE_DENIED");
     expect(err.message).toMatch(/x-ms-sevsnpvm-hostdata/);
+    // The enclave refuses on its own, after attesting and before asking any vault.
+    expect(err).toBeInstanceOf(HostdataMismatchError);
+    expect(err).toMatchObject({ step: "attest", claim: "x-ms-sevsnpvm-hostdata", expected: "a".repeat(64), actual: "b".repeat(64) });
+    expect(err.message).toContain(`"${"a".repeat(16)}…${"a".repeat(8)}"`);
+    expect(err.message).toContain(`"${"b".repeat(16)}…${"b".repeat(8)}"`);
+    expect(err.message).not.toContain("b".repeat(64));
+    expect(run.calls).toEqual({ attest: 1, keyClients: 0 });
+    expect(run.events.some((e) => e.step === "release")).toBe(false);
+    expect(run.events.at(-1)).toMatchObject({ level: "error", event: "failed", code: "KEY_RELEASE_DENIED", step: "attest" });
   });
 
   it("refuses before attesting or releasing when an approval is missing, for another contract, or the SQL differs", async () => {

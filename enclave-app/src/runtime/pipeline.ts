@@ -36,7 +36,8 @@ import {
   type EncryptionData,
 } from "../envelope/index.ts";
 import { receiptKeyNonce, type Attestation, type Attester } from "./attest/attester.ts";
-import { KeyReleaseError, RuntimeError, errorMessage, type RuntimeErrorCode, type RuntimeStep } from "./errors.ts";
+import { checkHostdata, describeHostdataMismatch } from "./attest/hostdata.ts";
+import { HostdataMismatchError, KeyReleaseError, RuntimeError, errorMessage, type RuntimeErrorCode, type RuntimeStep } from "./errors.ts";
 import { tokenFingerprint, type RunEvent, type RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import { parseKeyId, type KeyReleaseClient } from "./keyrelease/release.ts";
@@ -169,6 +170,11 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     // attest
     const nonce = receiptKeyNonce(opts.attester.signing.publicJwk);
     const attestation = await timed("attest", () => opts.attester.attest({ nonce }));
+    // Confidential-container mode: the token must show the approved container policy before any vault is asked.
+    const hostdata = checkHostdata(contract.attestation, attestation.claims);
+    if (!hostdata.ok) {
+      throw new HostdataMismatchError(hostdata.claim, hostdata.expected, hostdata.actual, `key release refused before asking any vault: ${describeHostdataMismatch(hostdata)}`);
+    }
     const policy = buildReleasePolicy(contract.attestation);
     const preview = evaluateReleasePolicy(policy, attestation.claims);
     emit({
