@@ -19,6 +19,7 @@ import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runti
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
 import { verifyReceipt } from "../../enclave-app/src/runtime/receipt/verify.ts";
+import { parseKeyId } from "../../enclave-app/src/runtime/keyrelease/release.ts";
 import { blobStoreFromServiceClient, type BlobStore } from "../../enclave-app/src/runtime/storage/blob-store.ts";
 import { makeContract, makeParty, type TestParty } from "./helpers/contract.ts";
 import { installFakeTools } from "./helpers/fake-tools.ts";
@@ -293,6 +294,104 @@ describe("runCollaboration on the local clean room", () => {
     const err = await expectFailure(await prepareRun(leaky), "PRIVACY_REFUSED");
     expect(err.message).toMatch(/"name"/);
     expect(err.message).not.toContain("Secretson");
+  });
+});
+
+describe("runCollaboration while role assignments propagate (403s retried within a bound)", () => {
+  const RETRY = { maxElapsedMs: 2_000, initialDelayMs: 20, maxDelayMs: 200 };
+  let s: Scenario;
+  let bankKey: string;
+
+  beforeAll(async () => {
+    s = await scenario({ tag: "propagation" });
+    bankKey = parseKeyId(bank.kek.keyId).name;
+  });
+
+  /** The vault of `party` answers 403 ForbiddenByRbac until its release role is granted after `denials` refusals. */
+  function grantAfter(run: Run, party: TestParty, denials: number): { releaseCalls: () => number } {
+    const vault = room.vaults.get(party.name)!;
+    const keyName = parseKeyId(party.kek.keyId).name;
+    vault.revokeRelease(keyName, ENCLAVE_PRINCIPAL);
+    let calls = 0;
+    const base = run.opts.keyClientFor!;
+    run.opts.keyClientFor = (vaultUrl, p) => {
+      const client = base(vaultUrl, p);
+      if (p !== party.name) return client;
+      return {
+        vaultUrl: client.vaultUrl,
+        releaseKey: async (name, token, o) => {
+          if (++calls > denials) vault.grantRelease(keyName, ENCLAVE_PRINCIPAL);
+          return client.releaseKey(name, token, o);
+        },
+      };
+    };
+    return { releaseCalls: () => calls };
+  }
+
+  it("releases once the enclave's release role has propagated, logging each retry", async () => {
+    const run = await prepareRun(s, { authorizationRetry: RETRY });
+    const bankCalls = grantAfter(run, bank, 2);
+    const result = await runCollaboration(run.opts);
+    expect(result.rowsReleased).toBe(2);
+    expect(bankCalls.releaseCalls()).toBe(3);
+    const retries = run.events.filter((e) => e.event === "authorization-retry");
+    expect(retries.map((e) => [e.step, e.party])).toEqual([
+      ["release", "bank"],
+      ["release", "bank"],
+    ]);
+    expect(retries[0]!.detail).toMatch(new RegExp(`release of key "${bankKey}": HTTP 403 ForbiddenByRbac; retry 1 in \\d+ ms`));
+  });
+
+  it("fails after the bound naming the party, with the vault's 403, and writes nothing", async () => {
+    const run = await prepareRun(s, { authorizationRetry: { maxElapsedMs: 300, initialDelayMs: 20, maxDelayMs: 80 } });
+    const calls = grantAfter(run, bank, Number.POSITIVE_INFINITY);
+    try {
+      const err = await expectFailure(run, "KEY_RELEASE_DENIED");
+      expect(err.party).toBe("bank");
+      expect(err.message).toMatch(/party "bank": Key Vault .* answered HTTP 403/);
+      expect(err.message).toMatch(/still HTTP 403 ForbiddenByRbac after \d+ attempt\(s\)/);
+      expect(err.message).toMatch(/Caller is not authorized/);
+      expect(calls.releaseCalls()).toBeGreaterThan(2);
+    } finally {
+      room.vaults.get("bank")!.grantRelease(bankKey, ENCLAVE_PRINCIPAL);
+    }
+  });
+
+  it("does not retry a release-policy denial", async () => {
+    const run = await prepareRun(s, { authorizationRetry: { maxElapsedMs: 60_000, initialDelayMs: 10_000 }, tokenOverrides: { debuggable: true } });
+    const calls = grantAfter(run, bank, 0);
+    const err = await expectFailure(run, "KEY_RELEASE_DENIED");
+    expect(err.message).toMatch(/is-debuggable/);
+    expect(calls.releaseCalls()).toBe(1);
+    expect(run.events.some((e) => e.event === "authorization-retry")).toBe(false);
+  });
+
+  it("retries storage reads and writes that answer 403 AuthorizationPermissionMismatch", async () => {
+    const pending = () => Object.assign(new Error("This request is not authorized to perform this operation using this permission."), { statusCode: 403, code: "AuthorizationPermissionMismatch" });
+    const budget = { getProperties: 2, download: 1, uploadNew: 2 };
+    const flaky: BlobStore = {
+      getProperties: async (c, n) => (budget.getProperties-- > 0 ? Promise.reject(pending()) : storage.getProperties(c, n)),
+      download: async (c, n, e) => (budget.download-- > 0 ? Promise.reject(pending()) : storage.download(c, n, e)),
+      uploadNew: async (c, n, d, m) => (budget.uploadNew-- > 0 ? Promise.reject(pending()) : storage.uploadNew(c, n, d, m)),
+      deleteIfExists: (c, n) => storage.deleteIfExists(c, n),
+    };
+    const run = await prepareRun(s, { storage: flaky, authorizationRetry: RETRY });
+    const result = await runCollaboration(run.opts);
+    expect(result.rowsReleased).toBe(2);
+    const retries = run.events.filter((e) => e.event === "authorization-retry");
+    expect(retries.map((e) => e.step)).toEqual(["download", "download", "download", "upload", "upload"]);
+    expect(retries[0]!.detail).toMatch(/^getProperties bank-in\/propagation\/sales.csv.enc: HTTP 403 AuthorizationPermissionMismatch/);
+  });
+
+  it("fails a write that stays forbidden past the bound, naming the blob, and leaves the output empty", async () => {
+    const forbidden: BlobStore = {
+      ...storage,
+      uploadNew: async () => Promise.reject(Object.assign(new Error("This request is not authorized to perform this operation."), { statusCode: 403, code: "AuthorizationFailure" })),
+    };
+    const run = await prepareRun(s, { storage: forbidden, authorizationRetry: { maxElapsedMs: 200, initialDelayMs: 20, maxDelayMs: 50 } });
+    const err = await expectFailure(run, "OUTPUT_FAILED");
+    expect(err.step).toBe("upload");
+    expect(err.message).toMatch(new RegExp(`storage uploadNew of ${run.outputContainer}/[0-9a-f]{64}/${run.opts.runId}/result\\.(bank|auditor)\\.csv: still HTTP 403 AuthorizationFailure`));
   });
 });
 
