@@ -15,6 +15,7 @@ import type { Approvals, Contract, DatasetSpec, IsolationMode } from "../../encl
 import type { Attester } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { CvmSkrAttester } from "../../enclave-app/src/runtime/attest/cvm-skr.ts";
 import { LocalAttester, type SimulatedTokenRequest } from "../../enclave-app/src/runtime/attest/local.ts";
+import { ccePolicyHostdata } from "../../enclave-app/src/runtime/attest/hostdata.ts";
 import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
@@ -479,6 +480,51 @@ describe("main.ts, the Job entry point", () => {
       expect(lines.at(-1)).toMatchObject({ event: "run-complete", runId: "job-main-1", rowsReleased: 2, rowsSuppressed: 1 });
       expect(await listBlobs(room.service.getContainerClient("job-output"))).toHaveLength(3);
       expect(r.stdout).not.toMatch(/Secretson|north/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("confidential-container: reports the hostdata of the policy file it was started with, and exits 1 on another policy, writing nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cleanroom-job-cce-"));
+    try {
+      const approvedPolicy = Buffer.from("package policy\n# approved\n").toString("base64");
+      const otherPolicy = Buffer.from("package policy\n# something else\n").toString("base64");
+      const s = await scenario({ tag: "job-cce", mode: "confidential-container", hostdata: ccePolicyHostdata(approvedPolicy) });
+      await writeFile(join(dir, "contract.json"), JSON.stringify(s.contract));
+      await writeFile(join(dir, "approvals.json"), JSON.stringify(s.approvals));
+      await writeFile(join(dir, "ca.pem"), room.ca.certPem);
+      await writeFile(join(dir, "approved.b64"), `${approvedPolicy}\n`);
+      await writeFile(join(dir, "other.b64"), `${otherPolicy}\n`);
+      await container(room, "job-cce-output");
+      const env = (policyFile: string, runId: string) => ({
+        CLEANROOM_CONTRACT: join(dir, "contract.json"),
+        CLEANROOM_APPROVALS: join(dir, "approvals.json"),
+        CLEANROOM_STORAGE_URL: room.azurite.blobEndpoint,
+        CLEANROOM_STORAGE_CONNECTION_STRING: room.azurite.connectionString,
+        CLEANROOM_OUTPUT_CONTAINER: "job-cce-output",
+        CLEANROOM_ATTESTER: "local",
+        CLEANROOM_MAA_ENDPOINT: room.authority.url,
+        CLEANROOM_LOCAL_CA_FILE: join(dir, "ca.pem"),
+        CLEANROOM_LOCAL_PRINCIPAL: ENCLAVE_PRINCIPAL,
+        CLEANROOM_LOCAL_CCE_POLICY_FILE: join(dir, policyFile),
+        CLEANROOM_SCRATCH_DIR: room.scratchDir,
+        CLEANROOM_RUN_ID: runId,
+        CLEANROOM_MEMORY_LIMIT: "256MB",
+        CLEANROOM_THREADS: "1",
+      });
+      const refused = await job(env("other.b64", "job-cce-other"));
+      expect(refused.code).toBe(1);
+      const line = JSON.parse(refused.stderr.trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: "error", code: "KEY_RELEASE_DENIED", step: "attest", claim: "x-ms-sevsnpvm-hostdata", runId: "job-cce-other" });
+      expect(line["expected"]).toBe(`${ccePolicyHostdata(approvedPolicy).slice(0, 16)}…${ccePolicyHostdata(approvedPolicy).slice(-8)}`);
+      expect(line["message"]).toMatch(/key release refused before asking any vault: x-ms-sevsnpvm-hostdata must equal/);
+      expect(await listBlobs(room.service.getContainerClient("job-cce-output"))).toEqual([]);
+
+      const ok = await job(env("approved.b64", "job-cce-approved"));
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      expect(await listBlobs(room.service.getContainerClient("job-cce-output"))).toHaveLength(3);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
