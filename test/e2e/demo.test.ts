@@ -116,6 +116,55 @@ describe("npm run demo (end to end, child process)", () => {
     expect(run.stderr).toMatch(/Output container "output" after the failed run: empty/);
   }, CHILD_TIMEOUT);
 
+  it("confidential-container: same result as confidential-node for the same seed, container-shaped token, hostdata pinned", async () => {
+    const args = ["--rows", "4000", "--seed", "5", "--json"];
+    const [node, container] = await Promise.all([runDemoProcess(args), runDemoProcess([...args, "--isolation", "confidential-container"])]);
+    const nodeSummary = summaryOf(node);
+    const containerSummary = summaryOf(container);
+    expect(node.code, node.stderr).toBe(0);
+    expect(container.code, container.stderr).toBe(0);
+    expect(containerSummary.ok).toBe(true);
+    expect(containerSummary.isolation).toBe("confidential-container");
+    expect(nodeSummary.isolation).toBe("confidential-node");
+    expect(containerSummary.result).toEqual(nodeSummary.result);
+    expect(containerSummary.rowsReleased).toBe(nodeSummary.rowsReleased);
+    expect(containerSummary.rowsSuppressed).toBe(nodeSummary.rowsSuppressed);
+    // The contract pins the hash of the policy the enclave was started with.
+    expect(containerSummary.containerPolicy).toMatchObject({ tampered: false });
+    expect(containerSummary.containerPolicy?.startedHostdata).toBe(containerSummary.containerPolicy?.approvedHostdata);
+    expect(containerSummary.containerPolicy?.approvedHostdata).toMatch(/^[0-9a-f]{64}$/);
+    expect(containerSummary.receipt?.ok).toBe(true);
+    expect(containerSummary.receipt?.passed).toEqual(expect.arrayContaining(["contract-hash", "attestation-policy", "output-digest"]));
+    expect(container.stderr).toMatch(/isolation: confidential-container \(container policy SIMULATED\)/);
+  }, CHILD_TIMEOUT);
+
+  it("--tamper-policy: the enclave and every party's vault refuse on x-ms-sevsnpvm-hostdata, exit 1, nothing written", async () => {
+    const run = await runDemoProcess(["--rows", "2000", "--isolation", "confidential-container", "--tamper-policy", "--json"]);
+    expect(run.code).toBe(1);
+    const summary = summaryOf(run);
+    expect(summary.ok).toBe(false);
+    expect(summary.containerPolicy?.tampered).toBe(true);
+    expect(summary.containerPolicy?.startedHostdata).not.toBe(summary.containerPolicy?.approvedHostdata);
+    expect(summary.error).toMatchObject({ code: "KEY_RELEASE_DENIED", step: "attest" });
+    expect(summary.error?.message).toMatch(/x-ms-sevsnpvm-hostdata/);
+    expect(summary.vaultAnswers?.map((a) => a.party).sort()).toEqual(["bank", "insurer"]);
+    for (const answer of summary.vaultAnswers ?? []) {
+      expect(answer).toMatchObject({ released: false, status: 403 });
+      expect(answer.message).toMatch(/claim 'x-ms-sevsnpvm-hostdata' must equal/);
+    }
+    expect(summary.outputBlobs).toEqual([]);
+    expect(summary.result).toBeUndefined();
+    expect(run.stderr).toMatch(/x-ms-sevsnpvm-hostdata/);
+    expect(run.stderr).toMatch(/Output container "output" after the failed run: empty/);
+  }, CHILD_TIMEOUT);
+
+  it("rejects --tamper-policy without --isolation confidential-container, before starting anything", async () => {
+    const run = await runDemoProcess(["--tamper-policy"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--tamper-policy needs --isolation confidential-container/);
+    expect(run.stdout).not.toMatch(/Start the local clean room/);
+  });
+
   it("rejects a --tamper party that owns no dataset, naming the owners, before starting anything", async () => {
     const run = await runDemoProcess(["--tamper", "auditor"]);
     expect(run.code).toBe(2);

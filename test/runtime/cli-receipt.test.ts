@@ -78,6 +78,42 @@ beforeAll(async () => {
   );
   await writeFile(join(dir, "receipt.json"), JSON.stringify(receipt, null, 2));
   await writeFile(join(dir, "edited.json"), JSON.stringify({ ...receipt, runId: "job-8" }));
+  // confidential-container: a receipt whose token shows another container policy than the contract pins.
+  const approvedHostdata = "a".repeat(64);
+  const containerContract = { ...contract, attestation: { authority: AUTHORITY, mode: "confidential-container" as const, hostdata: approvedHostdata } };
+  await writeFile(join(dir, "container-contract.json"), JSON.stringify(containerContract));
+  const otherPolicyToken = await new SignJWT({
+    "x-ms-attestation-type": "sevsnpvm",
+    "x-ms-compliance-status": "azure-compliant-uvm",
+    "x-ms-sevsnpvm-hostdata": "b".repeat(64),
+    "x-ms-sevsnpvm-is-debuggable": false,
+    "x-ms-runtime": runtimeDataFor(keys),
+  })
+    .setProtectedHeader({ alg: "RS256", kid: "k1" })
+    .setIssuer(AUTHORITY)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(maa.privateKey);
+  const containerHash = contractHash(containerContract);
+  const containerReceipt = await signReceipt(
+    buildReceipt({
+      contract: containerContract,
+      contractHash: containerHash,
+      runId: "job-9",
+      startedAt: new Date(),
+      finishedAt: new Date(),
+      attester: { kind: "sidecar", mode: "confidential-container", keyBinding: "runtime-keys", signing: keys.signing },
+      token: otherPolicyToken,
+      datasets: [{ name: "sales", rowCount: 2 }],
+      keysReleased: [],
+      outputs: [{ recipient: "bank", container: "output", blobName: `${containerHash}/job-9/result.bank.csv`, ciphertextSha256: createHash("sha256").update(ciphertext).digest("hex"), ciphertextLength: ciphertext.length }],
+      rowsReleased: 1,
+      rowsSuppressed: 0,
+    }),
+    keys.signing.privateKey,
+    keys.signing.kid,
+  );
+  await writeFile(join(dir, "container-receipt.json"), JSON.stringify(containerReceipt));
   await mkdir(join(dir, "good"));
   await writeFile(join(dir, "good", "result.bank.csv"), ciphertext);
   await mkdir(join(dir, "bad"));
@@ -104,6 +140,13 @@ describe("cleanroom receipt verify", () => {
     const wrongOutput = await cli("receipt", "verify", "receipt.json", "--jwks", "jwks.json", "--outputs", "bad");
     expect(wrongOutput.code).toBe(1);
     expect(wrongOutput.stderr).toMatch(/receipt check "output-digest" failed: output ".*result.bank.csv" has SHA-256/);
+  });
+
+  it("exits 1 when the token's container policy hash (hostdata) is not the contract's", async () => {
+    const r = await cli("receipt", "verify", "container-receipt.json", "--jwks", "jwks.json", "--contract", "container-contract.json");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/receipt check "attestation-policy" failed: .*x-ms-sevsnpvm-hostdata must equal the contract's attestation.hostdata "aaaaaaaaaaaaaaaa…aaaaaaaa".*the token has "bbbbbbbbbbbbbbbb…bbbbbbbb"/);
+    expect(r.stderr).not.toContain("b".repeat(64));
   });
 
   it("exits 2 when it is not told whose signature to trust", async () => {

@@ -69,5 +69,21 @@ describe("readConfig", () => {
       CLEANROOM_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true",
     });
     expect(local).toMatchObject({ attester: "local", localCaFile: "/tmp/ca.pem", localPrincipal: "enclave" });
+    const withPolicy = readConfig({
+      ...JOB_ENV,
+      CLEANROOM_ATTESTER: "local",
+      CLEANROOM_STORAGE_URL: "http://127.0.0.1:10000/devstoreaccount1",
+      CLEANROOM_LOCAL_CA_FILE: "/tmp/ca.pem",
+      CLEANROOM_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true",
+      CLEANROOM_LOCAL_CCE_POLICY_FILE: "/tmp/ccepolicy.b64",
+    });
+    expect(withPolicy.localCcePolicyFile).toBe("/tmp/ccepolicy.b64");
+  });
+
+  it("reads the bound of the 403 (role propagation) retries", () => {
+    expect(readConfig({ ...JOB_ENV, CLEANROOM_AUTHZ_RETRY_SECONDS: "600" }).authorizationRetrySeconds).toBe(600);
+    expect(readConfig({ ...JOB_ENV, CLEANROOM_AUTHZ_RETRY_SECONDS: "0" }).authorizationRetrySeconds).toBe(0);
+    expect(variableOf({ ...JOB_ENV, CLEANROOM_AUTHZ_RETRY_SECONDS: "5m" })).toBe("CLEANROOM_AUTHZ_RETRY_SECONDS");
+    expect(variableOf({ ...JOB_ENV, CLEANROOM_AUTHZ_RETRY_SECONDS: "7200" })).toBe("CLEANROOM_AUTHZ_RETRY_SECONDS");
   });
 });

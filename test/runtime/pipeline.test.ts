@@ -15,10 +15,12 @@ import type { Approvals, Contract, DatasetSpec, IsolationMode } from "../../encl
 import type { Attester } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { CvmSkrAttester } from "../../enclave-app/src/runtime/attest/cvm-skr.ts";
 import { LocalAttester, type SimulatedTokenRequest } from "../../enclave-app/src/runtime/attest/local.ts";
-import { RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
+import { ccePolicyHostdata } from "../../enclave-app/src/runtime/attest/hostdata.ts";
+import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
 import { verifyReceipt } from "../../enclave-app/src/runtime/receipt/verify.ts";
+import { parseKeyId } from "../../enclave-app/src/runtime/keyrelease/release.ts";
 import { blobStoreFromServiceClient, type BlobStore } from "../../enclave-app/src/runtime/storage/blob-store.ts";
 import { makeContract, makeParty, type TestParty } from "./helpers/contract.ts";
 import { installFakeTools } from "./helpers/fake-tools.ts";
@@ -228,6 +230,15 @@ describe("runCollaboration on the local clean room", () => {
     const run = await prepareRun(container, { hostdata: "b".repeat(64) });
     const err = await expectFailure(run, "KEY_RELEASE_DENIED");
     expect(err.message).toMatch(/x-ms-sevsnpvm-hostdata/);
+    // The enclave refuses on its own, after attesting and before asking any vault.
+    expect(err).toBeInstanceOf(HostdataMismatchError);
+    expect(err).toMatchObject({ step: "attest", claim: "x-ms-sevsnpvm-hostdata", expected: "a".repeat(64), actual: "b".repeat(64) });
+    expect(err.message).toContain(`"${"a".repeat(16)}…${"a".repeat(8)}"`);
+    expect(err.message).toContain(`"${"b".repeat(16)}…${"b".repeat(8)}"`);
+    expect(err.message).not.toContain("b".repeat(64));
+    expect(run.calls).toEqual({ attest: 1, keyClients: 0 });
+    expect(run.events.some((e) => e.step === "release")).toBe(false);
+    expect(run.events.at(-1)).toMatchObject({ level: "error", event: "failed", code: "KEY_RELEASE_DENIED", step: "attest" });
   });
 
   it("refuses before attesting or releasing when an approval is missing, for another contract, or the SQL differs", async () => {
@@ -284,6 +295,104 @@ describe("runCollaboration on the local clean room", () => {
     const err = await expectFailure(await prepareRun(leaky), "PRIVACY_REFUSED");
     expect(err.message).toMatch(/"name"/);
     expect(err.message).not.toContain("Secretson");
+  });
+});
+
+describe("runCollaboration while role assignments propagate (403s retried within a bound)", () => {
+  const RETRY = { maxElapsedMs: 2_000, initialDelayMs: 20, maxDelayMs: 200 };
+  let s: Scenario;
+  let bankKey: string;
+
+  beforeAll(async () => {
+    s = await scenario({ tag: "propagation" });
+    bankKey = parseKeyId(bank.kek.keyId).name;
+  });
+
+  /** The vault of `party` answers 403 ForbiddenByRbac until its release role is granted after `denials` refusals. */
+  function grantAfter(run: Run, party: TestParty, denials: number): { releaseCalls: () => number } {
+    const vault = room.vaults.get(party.name)!;
+    const keyName = parseKeyId(party.kek.keyId).name;
+    vault.revokeRelease(keyName, ENCLAVE_PRINCIPAL);
+    let calls = 0;
+    const base = run.opts.keyClientFor!;
+    run.opts.keyClientFor = (vaultUrl, p) => {
+      const client = base(vaultUrl, p);
+      if (p !== party.name) return client;
+      return {
+        vaultUrl: client.vaultUrl,
+        releaseKey: async (name, token, o) => {
+          if (++calls > denials) vault.grantRelease(keyName, ENCLAVE_PRINCIPAL);
+          return client.releaseKey(name, token, o);
+        },
+      };
+    };
+    return { releaseCalls: () => calls };
+  }
+
+  it("releases once the enclave's release role has propagated, logging each retry", async () => {
+    const run = await prepareRun(s, { authorizationRetry: RETRY });
+    const bankCalls = grantAfter(run, bank, 2);
+    const result = await runCollaboration(run.opts);
+    expect(result.rowsReleased).toBe(2);
+    expect(bankCalls.releaseCalls()).toBe(3);
+    const retries = run.events.filter((e) => e.event === "authorization-retry");
+    expect(retries.map((e) => [e.step, e.party])).toEqual([
+      ["release", "bank"],
+      ["release", "bank"],
+    ]);
+    expect(retries[0]!.detail).toMatch(new RegExp(`release of key "${bankKey}": HTTP 403 ForbiddenByRbac; retry 1 in \\d+ ms`));
+  });
+
+  it("fails after the bound naming the party, with the vault's 403, and writes nothing", async () => {
+    const run = await prepareRun(s, { authorizationRetry: { maxElapsedMs: 300, initialDelayMs: 20, maxDelayMs: 80 } });
+    const calls = grantAfter(run, bank, Number.POSITIVE_INFINITY);
+    try {
+      const err = await expectFailure(run, "KEY_RELEASE_DENIED");
+      expect(err.party).toBe("bank");
+      expect(err.message).toMatch(/party "bank": Key Vault .* answered HTTP 403/);
+      expect(err.message).toMatch(/still HTTP 403 ForbiddenByRbac after \d+ attempt\(s\)/);
+      expect(err.message).toMatch(/Caller is not authorized/);
+      expect(calls.releaseCalls()).toBeGreaterThan(2);
+    } finally {
+      room.vaults.get("bank")!.grantRelease(bankKey, ENCLAVE_PRINCIPAL);
+    }
+  });
+
+  it("does not retry a release-policy denial", async () => {
+    const run = await prepareRun(s, { authorizationRetry: { maxElapsedMs: 60_000, initialDelayMs: 10_000 }, tokenOverrides: { debuggable: true } });
+    const calls = grantAfter(run, bank, 0);
+    const err = await expectFailure(run, "KEY_RELEASE_DENIED");
+    expect(err.message).toMatch(/is-debuggable/);
+    expect(calls.releaseCalls()).toBe(1);
+    expect(run.events.some((e) => e.event === "authorization-retry")).toBe(false);
+  });
+
+  it("retries storage reads and writes that answer 403 AuthorizationPermissionMismatch", async () => {
+    const pending = () => Object.assign(new Error("This request is not authorized to perform this operation using this permission."), { statusCode: 403, code: "AuthorizationPermissionMismatch" });
+    const budget = { getProperties: 2, download: 1, uploadNew: 2 };
+    const flaky: BlobStore = {
+      getProperties: async (c, n) => (budget.getProperties-- > 0 ? Promise.reject(pending()) : storage.getProperties(c, n)),
+      download: async (c, n, e) => (budget.download-- > 0 ? Promise.reject(pending()) : storage.download(c, n, e)),
+      uploadNew: async (c, n, d, m) => (budget.uploadNew-- > 0 ? Promise.reject(pending()) : storage.uploadNew(c, n, d, m)),
+      deleteIfExists: (c, n) => storage.deleteIfExists(c, n),
+    };
+    const run = await prepareRun(s, { storage: flaky, authorizationRetry: RETRY });
+    const result = await runCollaboration(run.opts);
+    expect(result.rowsReleased).toBe(2);
+    const retries = run.events.filter((e) => e.event === "authorization-retry");
+    expect(retries.map((e) => e.step)).toEqual(["download", "download", "download", "upload", "upload"]);
+    expect(retries[0]!.detail).toMatch(/^getProperties bank-in\/propagation\/sales.csv.enc: HTTP 403 AuthorizationPermissionMismatch/);
+  });
+
+  it("fails a write that stays forbidden past the bound, naming the blob, and leaves the output empty", async () => {
+    const forbidden: BlobStore = {
+      ...storage,
+      uploadNew: async () => Promise.reject(Object.assign(new Error("This request is not authorized to perform this operation."), { statusCode: 403, code: "AuthorizationFailure" })),
+    };
+    const run = await prepareRun(s, { storage: forbidden, authorizationRetry: { maxElapsedMs: 200, initialDelayMs: 20, maxDelayMs: 50 } });
+    const err = await expectFailure(run, "OUTPUT_FAILED");
+    expect(err.step).toBe("upload");
+    expect(err.message).toMatch(new RegExp(`storage uploadNew of ${run.outputContainer}/[0-9a-f]{64}/${run.opts.runId}/result\\.(bank|auditor)\\.csv: still HTTP 403 AuthorizationFailure`));
   });
 });
 
@@ -371,6 +480,51 @@ describe("main.ts, the Job entry point", () => {
       expect(lines.at(-1)).toMatchObject({ event: "run-complete", runId: "job-main-1", rowsReleased: 2, rowsSuppressed: 1 });
       expect(await listBlobs(room.service.getContainerClient("job-output"))).toHaveLength(3);
       expect(r.stdout).not.toMatch(/Secretson|north/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("confidential-container: reports the hostdata of the policy file it was started with, and exits 1 on another policy, writing nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cleanroom-job-cce-"));
+    try {
+      const approvedPolicy = Buffer.from("package policy\n# approved\n").toString("base64");
+      const otherPolicy = Buffer.from("package policy\n# something else\n").toString("base64");
+      const s = await scenario({ tag: "job-cce", mode: "confidential-container", hostdata: ccePolicyHostdata(approvedPolicy) });
+      await writeFile(join(dir, "contract.json"), JSON.stringify(s.contract));
+      await writeFile(join(dir, "approvals.json"), JSON.stringify(s.approvals));
+      await writeFile(join(dir, "ca.pem"), room.ca.certPem);
+      await writeFile(join(dir, "approved.b64"), `${approvedPolicy}\n`);
+      await writeFile(join(dir, "other.b64"), `${otherPolicy}\n`);
+      await container(room, "job-cce-output");
+      const env = (policyFile: string, runId: string) => ({
+        CLEANROOM_CONTRACT: join(dir, "contract.json"),
+        CLEANROOM_APPROVALS: join(dir, "approvals.json"),
+        CLEANROOM_STORAGE_URL: room.azurite.blobEndpoint,
+        CLEANROOM_STORAGE_CONNECTION_STRING: room.azurite.connectionString,
+        CLEANROOM_OUTPUT_CONTAINER: "job-cce-output",
+        CLEANROOM_ATTESTER: "local",
+        CLEANROOM_MAA_ENDPOINT: room.authority.url,
+        CLEANROOM_LOCAL_CA_FILE: join(dir, "ca.pem"),
+        CLEANROOM_LOCAL_PRINCIPAL: ENCLAVE_PRINCIPAL,
+        CLEANROOM_LOCAL_CCE_POLICY_FILE: join(dir, policyFile),
+        CLEANROOM_SCRATCH_DIR: room.scratchDir,
+        CLEANROOM_RUN_ID: runId,
+        CLEANROOM_MEMORY_LIMIT: "256MB",
+        CLEANROOM_THREADS: "1",
+      });
+      const refused = await job(env("other.b64", "job-cce-other"));
+      expect(refused.code).toBe(1);
+      const line = JSON.parse(refused.stderr.trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: "error", code: "KEY_RELEASE_DENIED", step: "attest", claim: "x-ms-sevsnpvm-hostdata", runId: "job-cce-other" });
+      expect(line["expected"]).toBe(`${ccePolicyHostdata(approvedPolicy).slice(0, 16)}…${ccePolicyHostdata(approvedPolicy).slice(-8)}`);
+      expect(line["message"]).toMatch(/key release refused before asking any vault: x-ms-sevsnpvm-hostdata must equal/);
+      expect(await listBlobs(room.service.getContainerClient("job-cce-output"))).toEqual([]);
+
+      const ok = await job(env("approved.b64", "job-cce-approved"));
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      expect(await listBlobs(room.service.getContainerClient("job-cce-output"))).toHaveLength(3);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -200,6 +200,57 @@ describe("verifyReceipt", () => {
     expect(debuggable.ok ? "" : debuggable.failure.message).toMatch(/x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable/);
   });
 
+  it("confidential-container: refuses a token whose hostdata is not the contract's approved container policy", async () => {
+    const approved = "a".repeat(64);
+    const started = "b".repeat(64);
+    const containerContract = { ...contract, attestation: { authority: AUTHORITY, mode: "confidential-container" as const, hostdata: approved } };
+    const kid = (authority.jwks.keys[0] as { kid: string }).kid;
+    const containerToken = (hostdata: string) =>
+      new SignJWT({
+        "x-ms-attestation-type": "sevsnpvm",
+        "x-ms-compliance-status": "azure-compliant-uvm",
+        "x-ms-sevsnpvm-hostdata": hostdata,
+        "x-ms-sevsnpvm-is-debuggable": false,
+        "x-ms-runtime": runtimeDataFor(keys),
+      })
+        .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
+        .setIssuer(AUTHORITY)
+        .setIssuedAt(NOW)
+        .setExpirationTime(NOW + 3600)
+        .sign(authority.key);
+    const receiptFor = async (tokenValue: string) => {
+      const hash = contractHash(containerContract);
+      const body = buildReceipt({
+        contract: containerContract,
+        contractHash: hash,
+        runId: "job-c",
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        attester: { kind: "sidecar", mode: "confidential-container", keyBinding: "runtime-keys", signing: keys.signing },
+        token: tokenValue,
+        datasets: [
+          { name: "sales", rowCount: 10 },
+          { name: "claims", rowCount: 20 },
+        ],
+        keysReleased: [],
+        outputs: [{ recipient: "bank", container: "output", blobName: `${hash}/job-c/result.bank.csv`, ciphertextSha256: "0".repeat(64), ciphertextLength: 1 }],
+        rowsReleased: 1,
+        rowsSuppressed: 0,
+      });
+      return signReceipt(body, keys.signing.privateKey, keys.signing.kid);
+    };
+    expect(await firstFailure(await receiptFor(await containerToken(approved)), { jwks: authority.jwks, contract: containerContract })).toBe("ok");
+    const other = await verifyReceipt(await receiptFor(await containerToken(started)), { jwks: authority.jwks, contract: containerContract });
+    expect(other.ok ? "ok" : other.failure.check).toBe("attestation-policy");
+    const message = other.ok ? "" : other.failure.message;
+    expect(message).toMatch(/x-ms-sevsnpvm-hostdata/);
+    expect(message).toContain(`"${approved.slice(0, 16)}…${approved.slice(-8)}"`);
+    expect(message).toContain(`"${started.slice(0, 16)}…${started.slice(-8)}"`);
+    expect(message).not.toContain(started);
+    // Without the contract only the shape of the claim can be checked: the token's own hostdata is used.
+    expect(await firstFailure(await receiptFor(await containerToken(started)), { jwks: authority.jwks })).toBe("ok");
+  });
+
   it("rejects a malformed receipt", async () => {
     const receipt = await makeReceipt();
     const { signature: _s, ...unsigned } = receipt;

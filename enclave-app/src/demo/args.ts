@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { IsolationMode } from "../protocol/index.ts";
 import { SCENARIOS, isScenarioId, type Scenario } from "./scenarios/index.ts";
 
 export interface DemoOptions {
@@ -8,6 +9,10 @@ export interface DemoOptions {
   seed: number;
   /** Party whose uploaded ciphertext gets one byte flipped before the run. */
   tamper?: string;
+  /** Isolation mode of the contract and of the simulated attestation (default confidential-node). */
+  isolation?: IsolationMode;
+  /** confidential-container only: start the enclave with another container policy than the approved one. */
+  tamperPolicy?: boolean;
   json: boolean;
 }
 
@@ -38,6 +43,8 @@ export function buildDemoCommand(): Command {
     .option("--rows <n>", "rows per dataset (default: 200000 for fraud, 70000 per hospital for rare-disease)", positiveInteger("--rows", 5_000_000))
     .option("--seed <n>", "seed of the synthetic data generator", positiveInteger("--seed", 0xffffffff), 42)
     .option("--tamper <party>", "flip one byte of that party's uploaded ciphertext before the run (the run must fail, with nothing written)")
+    .addOption(new Option("--isolation <mode>", "isolation mode of the contract and the simulated attestation").choices(["confidential-node", "confidential-container"]).default("confidential-node"))
+    .option("--tamper-policy", "confidential-container only: start the enclave with a different container policy than the approved one (every vault must refuse, nothing written)", false)
     .option("--json", "print a machine-readable summary on stdout (the human report goes to stderr)", false)
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false);
@@ -46,7 +53,7 @@ export function buildDemoCommand(): Command {
 /** Parses argv (without node and script) into options; throws DemoUsageError on a bad combination. */
 export function parseDemoArgs(argv: readonly string[], command = buildDemoCommand()): DemoOptions {
   command.parse([...argv], { from: "user" });
-  const raw = command.opts<{ scenario: string; rows?: number; seed: number; tamper?: string; json: boolean }>();
+  const raw = command.opts<{ scenario: string; rows?: number; seed: number; tamper?: string; isolation: IsolationMode; tamperPolicy: boolean; json: boolean }>();
   if (!isScenarioId(raw.scenario)) {
     throw new DemoUsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")}; got "${raw.scenario}".`);
   }
@@ -55,11 +62,16 @@ export function parseDemoArgs(argv: readonly string[], command = buildDemoComman
     const owners = [...new Set(scenario.datasets.map((d) => d.owner))].join(", ");
     throw new DemoUsageError(`--tamper must name a data owner of the ${scenario.id} scenario (${owners}); got "${raw.tamper}".`);
   }
+  if (raw.tamperPolicy && raw.isolation !== "confidential-container") {
+    throw new DemoUsageError("--tamper-policy needs --isolation confidential-container (only a container group is bound to a container policy).");
+  }
   return {
     scenario,
     rows: raw.rows ?? scenario.defaultRows,
     seed: raw.seed,
     ...(raw.tamper !== undefined ? { tamper: raw.tamper } : {}),
+    isolation: raw.isolation,
+    tamperPolicy: raw.tamperPolicy,
     json: raw.json,
   };
 }

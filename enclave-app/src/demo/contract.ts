@@ -25,6 +25,8 @@ export function buildDemoContract(opts: {
   parties: readonly DemoParty[];
   uploads: readonly UploadedDataset[];
   authorityUrl: string;
+  /** confidential-container: the hostdata of the approved container policy (default: confidential-node). */
+  containerHostdata?: string;
 }): Contract {
   const { scenario, parties, uploads } = opts;
   const draft: Contract = {
@@ -47,7 +49,10 @@ export function buildDemoContract(opts: {
     privacy: scenario.privacy,
     recipients: scenario.recipients,
     enclave: { image: LOCAL_ENCLAVE_IMAGE },
-    attestation: { authority: opts.authorityUrl, mode: "confidential-node" },
+    attestation:
+      opts.containerHostdata !== undefined
+        ? { authority: opts.authorityUrl, mode: "confidential-container", hostdata: opts.containerHostdata }
+        : { authority: opts.authorityUrl, mode: "confidential-node" },
   };
   // The same validation the enclave applies: a demo contract that would be refused fails here, by name.
   return parseContract(draft);

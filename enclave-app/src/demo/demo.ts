@@ -1,12 +1,13 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import type { Contract } from "../protocol/index.ts";
+import type { AttestationRequirements, Contract, IsolationMode } from "../protocol/index.ts";
 import type { RunEvent } from "../runtime/events.ts";
 import { RuntimeError } from "../runtime/errors.ts";
 import type { RunResult } from "../runtime/pipeline.ts";
 import { verifyReceipt } from "../runtime/receipt/verify.ts";
 import type { DemoOptions } from "./args.ts";
 import { ENCLAVE_PRINCIPAL, startLocalCleanRoom, type LocalCleanRoom } from "./cleanroom.ts";
-import { approveContract, buildDemoContract } from "./contract.ts";
+import { writeContainerPolicy, type ContainerPolicy } from "./container-policy.ts";
+import { LOCAL_ENCLAVE_IMAGE, approveContract, buildDemoContract } from "./contract.ts";
 import { parseCsv } from "./csv.ts";
 import { provisionPartyKek, type ProvisionedKek } from "./party-keys.ts";
 import { createPartyKeys, partyByName, type DemoParty } from "./parties.ts";
@@ -16,6 +17,7 @@ import type { GeneratedDataset } from "./scenarios/index.ts";
 import { StepRunner, type StepRecord } from "./steps.ts";
 import { formatBytes, formatCount } from "./table.ts";
 import { encryptAndUpload, flipOneByte, type UploadedDataset } from "./upload.ts";
+import { askVaultsDirectly, type VaultAnswer } from "./vault-probe.ts";
 
 export const ENCLAVE_STEP = "Run the enclave (attest, release, SQL, privacy)";
 
@@ -29,6 +31,11 @@ export interface DemoSummary {
   runId: string;
   contractHash?: string;
   authority?: string;
+  isolation: IsolationMode;
+  /** confidential-container: the approved policy (pinned by the contract) and the one the enclave was started with. */
+  containerPolicy?: { file: string; approvedHostdata: string; startedHostdata: string; tampered: boolean };
+  /** --tamper-policy: what each party's vault answered when asked directly with that enclave's token. */
+  vaultAnswers?: VaultAnswer[];
   parties: { name: string; keyId?: string }[];
   datasets: { name: string; owner: string; blobPath: string; rows: number; plaintextBytes: number; ciphertextSha256: string }[];
   sql: string;
@@ -82,6 +89,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     rowsPerDataset: options.rows,
     seed: options.seed,
     runId,
+    isolation: options.isolation ?? "confidential-node",
     parties: [],
     datasets: [],
     sql: scenario.sql,
@@ -101,8 +109,23 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
   try {
     const blobService = BlobServiceClient.fromConnectionString(room.azurite.connectionString);
     const output = blobService.getContainerClient(OUTPUT_CONTAINER);
-    const attestation = { authority: room.authority.url, mode: "confidential-node" as const };
     summary.authority = room.authority.url;
+    let policies: { approved: ContainerPolicy; started: ContainerPolicy } | undefined;
+    const tamperPolicy = options.tamperPolicy === true;
+    if (options.isolation === "confidential-container") {
+      policies = await steps.run(
+        "Write the container policy (simulated confcom)",
+        async () => {
+          const approved = await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE);
+          return { approved, started: tamperPolicy ? await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE, { tampered: true }) : approved };
+        },
+        (p) => `hostdata ${p.approved.hostdata.slice(0, 16)}… (SIMULATED policy, enforced by nothing here)`,
+      );
+      summary.containerPolicy = { file: policies.started.file, approvedHostdata: policies.approved.hostdata, startedHostdata: policies.started.hostdata, tampered: tamperPolicy };
+    }
+    const attestation: AttestationRequirements = policies
+      ? { authority: room.authority.url, mode: "confidential-container", hostdata: policies.approved.hostdata }
+      : { authority: room.authority.url, mode: "confidential-node" };
 
     const parties = await steps.run(
       "Create each party's RSA-HSM KEK + release policy",
@@ -160,7 +183,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
 
     const signed = await steps.run(
       "Build the contract; every owner signs it",
-      () => approveContract(buildDemoContract({ scenario, parties, uploads, authorityUrl: room.authority.url }), parties),
+      () =>
+        approveContract(
+          buildDemoContract({ scenario, parties, uploads, authorityUrl: room.authority.url, ...(policies ? { containerHostdata: policies.approved.hostdata } : {}) }),
+          parties,
+        ),
       (s) => `contract ${s.hash.slice(0, 16)}…, approved by ${s.report.approved.join(", ")}`,
     );
     summary.contractHash = signed.hash;
@@ -174,6 +201,13 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       );
       summary.tamper = { party: victim.dataset.owner, dataset: victim.dataset.name, blobPath: victim.blobPath, offset };
     }
+    if (policies && tamperPolicy) {
+      await steps.run(
+        "Start the enclave under a different policy",
+        async () => policies.started,
+        (p) => `hostdata ${p.hostdata.slice(0, 16)}…, the contract pins ${policies.approved.hostdata.slice(0, 16)}…`,
+      );
+    }
 
     let run: RunResult;
     try {
@@ -185,12 +219,21 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
             contract: signed.contract,
             approvals: signed.approvals,
             runId,
+            ...(policies ? { ccePolicy: policies.started.base64 } : {}),
             ...(io.hooks?.onEnclaveEvent ? { onEvent: io.hooks.onEnclaveEvent } : {}),
           }),
         (r) => `${r.rowsReleased} rows released, ${r.rowsSuppressed} suppressed`,
       );
     } catch (err) {
       summary.error = describeError(err);
+      if (policies && tamperPolicy) {
+        // The runtime refused on its own; code started under another policy need not. The vaults decide.
+        summary.vaultAnswers = await steps.run(
+          "Ask each vault, bypassing the enclave's check",
+          () => askVaultsDirectly({ room, contract: signed.contract, ccePolicy: policies.started.base64 }),
+          (answers) => answers.map((a) => `${a.party}: ${a.released ? "RELEASED" : `refused (HTTP ${a.status ?? "?"})`}`).join(", "),
+        );
+      }
       summary.outputBlobs = await listBlobs(output);
       return summary;
     }

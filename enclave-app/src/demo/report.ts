@@ -12,6 +12,7 @@ export function renderHeader(options: DemoOptions): string {
     wrap(scenario.summary, 96, "  "),
     `  parties: ${parties}`,
     `  data: ${formatCount(options.rows)} synthetic rows per dataset, seed ${options.seed}${options.tamper ? `; --tamper ${options.tamper}` : ""}`,
+    `  isolation: ${options.isolation ?? "confidential-node"}${options.isolation === "confidential-container" ? ` (container policy SIMULATED${options.tamperPolicy ? "; --tamper-policy: the enclave starts with a different policy" : ""})` : ""}`,
     `  Everything runs on this machine. The attestation authority is SIMULATED: its tokens prove nothing about hardware.`,
     "",
   ].join("\n");
@@ -26,6 +27,14 @@ export function renderReport(summary: DemoSummary): string {
     }
     out.push(`  ${summary.error.message}`);
     if (summary.tamper) out.push(`  (the demo flipped byte ${formatCount(summary.tamper.offset)} of ${summary.tamper.blobPath} after ${summary.tamper.party} approved it)`);
+    if (summary.containerPolicy?.tampered) {
+      out.push(`  (the enclave was started with ${summary.containerPolicy.file}, hostdata ${summary.containerPolicy.startedHostdata}; the contract pins ${summary.containerPolicy.approvedHostdata})`);
+    }
+    if (summary.vaultAnswers) {
+      out.push("");
+      out.push("Asked directly with that enclave's token, as code that skips the runtime's check would, each party's vault answered:");
+      for (const a of summary.vaultAnswers) out.push(`  ${a.party}: ${a.released ? "RELEASED THE KEY" : `HTTP ${a.status ?? "?"}: ${a.message}`}`);
+    }
     out.push("");
     out.push(
       summary.outputBlobs.length === 0

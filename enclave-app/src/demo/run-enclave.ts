@@ -5,6 +5,7 @@ import { localCredential, localKeyClient } from "../local/local-clients.ts";
 import { LocalAttester } from "../runtime/attest/local.ts";
 import type { RunEventSink } from "../runtime/events.ts";
 import { runCollaboration, type RunResult } from "../runtime/pipeline.ts";
+import { LOCAL_AUTHORIZATION_RETRY } from "../runtime/retry/policy.ts";
 import { blobStoreFromServiceClient } from "../runtime/storage/blob-store.ts";
 import { ENCLAVE_PRINCIPAL, type LocalCleanRoom } from "./cleanroom.ts";
 
@@ -27,12 +28,16 @@ export async function runEnclave(opts: {
   contract: Contract;
   approvals: Approvals;
   runId: string;
+  /** confidential-container: the container policy (base64) this enclave is started with. */
+  ccePolicy?: string;
   onEvent?: RunEventSink;
 }): Promise<RunResult> {
   const { room } = opts;
   const attester = new LocalAttester({
     authority: { url: room.authority.url, caCertPem: room.ca.certPem },
     mode: opts.contract.attestation.mode,
+    // What the (simulated) hardware measures: the policy the enclave was started with, not the contract's pin.
+    ...(opts.ccePolicy !== undefined ? { ccePolicy: opts.ccePolicy } : {}),
   });
   const credential = localCredential(ENCLAVE_PRINCIPAL);
   return runCollaboration({
@@ -49,6 +54,7 @@ export async function runEnclave(opts: {
     duckdb: { memoryLimit: "1GB", threads: 2 },
     sql: opts.contract.sql,
     enclaveImage: opts.contract.enclave.image,
+    authorizationRetry: LOCAL_AUTHORIZATION_RETRY,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
 }

@@ -18,7 +18,10 @@ export interface RuntimeAdapters {
   trustedRoots: readonly string[];
 }
 
-/** What the attester must prove, taken from the (not yet validated) contract; the pipeline re-checks. */
+/**
+ * What the attester must prove, taken from the (not yet validated) contract; the pipeline re-checks.
+ * `hostdata` is informational: an attester reports what it was started with, never this value.
+ */
 export interface AttestationTarget {
   mode: IsolationMode;
   hostdata?: string;
@@ -78,6 +81,15 @@ export async function buildLocalAdapters(config: RuntimeConfig, target: Attestat
     throw new Error("local adapters need CLEANROOM_LOCAL_CA_FILE and CLEANROOM_STORAGE_CONNECTION_STRING");
   }
   const caCertPem = await readFile(config.localCaFile, "utf8");
+  // The simulated hardware measures the policy this process was started with, never the contract's pin.
+  let ccePolicy: string | undefined;
+  if (config.localCcePolicyFile !== undefined) {
+    try {
+      ccePolicy = (await readFile(config.localCcePolicyFile, "utf8")).trim();
+    } catch (err) {
+      throw new ConfigError("CLEANROOM_LOCAL_CCE_POLICY_FILE", `cannot read ${config.localCcePolicyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   const { BlobServiceClient } = await import("@azure/storage-blob");
   const { localKeyClient, localCredential } = await import("../local/local-clients.ts").catch((err: unknown) => {
     // The enclave image ships runtime, protocol and envelope only.
@@ -89,7 +101,7 @@ export async function buildLocalAdapters(config: RuntimeConfig, target: Attestat
     attester: new LocalAttester({
       authority: { url: config.maaEndpoint, caCertPem },
       mode: target.mode,
-      ...(target.hostdata !== undefined ? { hostdata: target.hostdata } : {}),
+      ...(ccePolicy !== undefined ? { ccePolicy } : {}),
     }),
     storage: blobStoreFromServiceClient(BlobServiceClient.fromConnectionString(config.storageConnectionString)),
     keyClientFor: (vaultUrl) => {

@@ -29,6 +29,14 @@ export interface RuntimeConfig {
   storageConnectionString?: string;
   /** Local attester only: principal name the Key Vault stand-in authorises. */
   localPrincipal?: string;
+  /**
+   * Local attester only: file holding the container security policy (base64, as `az confcom` writes
+   * it into the ARM template's ccePolicy) this enclave was started with; its sha256 is the simulated
+   * token's x-ms-sevsnpvm-hostdata. Without it the token reports all-zero hostdata.
+   */
+  localCcePolicyFile?: string;
+  /** Bound of the 403 (role propagation) retries in seconds; default 300 on Azure, 10 locally. */
+  authorizationRetrySeconds?: number;
 }
 
 const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -82,6 +90,12 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
     threads = Number(threadsRaw);
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("CLEANROOM_THREADS", `must be an integer 1..256, got "${threadsRaw}"`);
   }
+  const retryRaw = optional(env, "CLEANROOM_AUTHZ_RETRY_SECONDS");
+  let authorizationRetrySeconds: number | undefined;
+  if (retryRaw !== undefined) {
+    authorizationRetrySeconds = Number(retryRaw);
+    if (!/^\d+$/.test(retryRaw) || authorizationRetrySeconds > 3600) throw new ConfigError("CLEANROOM_AUTHZ_RETRY_SECONDS", `must be an integer 0..3600 (seconds), got "${retryRaw}"`);
+  }
   const imdsClientId = optional(env, "IMDS_CLIENT_ID");
   if (attester === "cvm-skr" && imdsClientId === undefined) {
     throw new ConfigError("IMDS_CLIENT_ID", "is required with CLEANROOM_ATTESTER=cvm-skr (AzureAttestSKR authenticates to Key Vault as the kubelet identity through IMDS)");
@@ -98,6 +112,7 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
     memoryLimit,
   };
   if (threads !== undefined) config.threads = threads;
+  if (authorizationRetrySeconds !== undefined) config.authorizationRetrySeconds = authorizationRetrySeconds;
   if (imdsClientId !== undefined) config.imdsClientId = imdsClientId;
   const sidecarUrl = optional(env, "CLEANROOM_SIDECAR_URL");
   if (sidecarUrl !== undefined) config.sidecarUrl = url(env, "CLEANROOM_SIDECAR_URL", sidecarUrl, ["http:", "https:"]);
@@ -111,6 +126,8 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
     config.localCaFile = absolutePath("CLEANROOM_LOCAL_CA_FILE", required(env, "CLEANROOM_LOCAL_CA_FILE"));
     config.storageConnectionString = required(env, "CLEANROOM_STORAGE_CONNECTION_STRING");
     config.localPrincipal = optional(env, "CLEANROOM_LOCAL_PRINCIPAL") ?? "enclave";
+    const policyFile = optional(env, "CLEANROOM_LOCAL_CCE_POLICY_FILE");
+    if (policyFile !== undefined) config.localCcePolicyFile = absolutePath("CLEANROOM_LOCAL_CCE_POLICY_FILE", policyFile);
   }
   return config;
 }

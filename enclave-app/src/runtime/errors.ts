@@ -100,6 +100,35 @@ export class KeyReleaseError extends RuntimeError {
   }
 }
 
+/**
+ * Confidential-container mode: the token's x-ms-sevsnpvm-hostdata is not the contract's approved
+ * container policy hash. Raised after attesting and before any vault is asked; the code is
+ * KEY_RELEASE_DENIED because every party's release policy pins the same value and would refuse.
+ */
+export class HostdataMismatchError extends KeyReleaseError {
+  readonly claim: string;
+  /** The contract's attestation.hostdata. */
+  readonly expected: string;
+  /** The token's value (undefined when absent). */
+  readonly actual?: string;
+  constructor(claim: string, expected: string, actual: string | undefined, message: string) {
+    super("KEY_RELEASE_DENIED", message, { step: "attest" });
+    this.name = "HostdataMismatchError";
+    this.claim = claim;
+    this.expected = expected;
+    if (actual !== undefined) this.actual = actual;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    // Hostdata values are policy hashes, not secrets; shortened all the same to keep lines readable.
+    return { ...super.toJSON(), claim: this.claim, expected: shortHex(this.expected), ...(this.actual !== undefined ? { actual: shortHex(this.actual) } : {}) };
+  }
+}
+
+function shortHex(value: string): string {
+  return value.length > 24 ? `${value.slice(0, 16)}…${value.slice(-8)}` : value;
+}
+
 export class SqlError extends RuntimeError {
   constructor(code: "SQL_REFUSED" | "SQL_FAILED", message: string, ctx: Omit<RuntimeErrorContext, "step"> = {}) {
     super(code, message, { ...ctx, step: "sql" });

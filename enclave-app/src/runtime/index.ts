@@ -4,6 +4,7 @@ export {
   RuntimeError,
   AttestationError,
   KeyReleaseError,
+  HostdataMismatchError,
   SqlError,
   PrivacyError,
   ConfigError,
@@ -30,6 +31,7 @@ export {
 export { SidecarAttester, type SidecarAttesterOptions } from "./attest/sidecar.ts";
 export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts";
 export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
+export { checkHostdata, describeHostdataMismatch, ccePolicyHostdata, type HostdataCheck } from "./attest/hostdata.ts";
 export { decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
 export { releaseKey, releaseAndUnwrap, parseKeyId, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
 export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";
@@ -44,6 +46,10 @@ export { signReceipt, receiptSigningPayload } from "./receipt/sign.ts";
 export { verifyReceipt, type VerifyReceiptOptions, type ReceiptVerification, type ReceiptCheck, type ReceiptFailure } from "./receipt/verify.ts";
 export { fetchAuthorityJwks, type JsonWebKeySet } from "./receipt/jwks.ts";
 export type { Receipt, ReceiptBody, ReceiptOutput, ReceiptDataset, ReceiptKeyRelease } from "./receipt/types.ts";
+export { withRetry, retryDelay, RetryExhaustedError, AZURE_AUTHORIZATION_RETRY, LOCAL_AUTHORIZATION_RETRY, NO_RETRY, type RetryPolicyOptions, type RetryNotice } from "./retry/policy.ts";
+export { storageAuthorizationPending, keyVaultAuthorizationPending } from "./retry/authorization.ts";
+export { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
+export { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
 export { blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
 export { readConfig, type RuntimeConfig, type AttesterChoice } from "./config.ts";
 export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters } from "./adapters.ts";

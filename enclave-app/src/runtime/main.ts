@@ -7,6 +7,7 @@ import { readConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigError, RuntimeError, errorMessage } from "./errors.ts";
 import { jsonLineSink } from "./events.ts";
 import { runCollaboration } from "./pipeline.ts";
+import { AZURE_AUTHORIZATION_RETRY, LOCAL_AUTHORIZATION_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 
 async function readJsonFile(path: string, variable: string): Promise<unknown> {
   let text: string;
@@ -28,6 +29,12 @@ function attestationTargetOf(contract: unknown): { mode: "confidential-node" | "
   return typeof att?.hostdata === "string" ? { mode, hostdata: att.hostdata } : { mode };
 }
 
+/** Azure role assignments take minutes to apply; the local clean room's apply at once. */
+function authorizationRetryOf(config: RuntimeConfig): RetryPolicyOptions {
+  const base = config.attester === "local" ? LOCAL_AUTHORIZATION_RETRY : AZURE_AUTHORIZATION_RETRY;
+  return config.authorizationRetrySeconds !== undefined ? { ...base, maxElapsedMs: config.authorizationRetrySeconds * 1000 } : base;
+}
+
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = jsonLineSink((line) => process.stdout.write(line));
   let config: RuntimeConfig | undefined;
@@ -45,6 +52,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       scratchDir: config.scratchDir,
       duckdb: { memoryLimit: config.memoryLimit, ...(config.threads !== undefined ? { threads: config.threads } : {}) },
       ...(config.enclaveImage !== undefined ? { enclaveImage: config.enclaveImage } : {}),
+      authorizationRetry: authorizationRetryOf(config),
       onEvent: log,
     });
     process.stdout.write(

@@ -36,10 +36,14 @@ import {
   type EncryptionData,
 } from "../envelope/index.ts";
 import { receiptKeyNonce, type Attestation, type Attester } from "./attest/attester.ts";
-import { KeyReleaseError, RuntimeError, errorMessage, type RuntimeErrorCode, type RuntimeStep } from "./errors.ts";
+import { checkHostdata, describeHostdataMismatch } from "./attest/hostdata.ts";
+import { HostdataMismatchError, KeyReleaseError, RuntimeError, errorMessage, type RuntimeErrorCode, type RuntimeStep } from "./errors.ts";
 import { tokenFingerprint, type RunEvent, type RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import { parseKeyId, type KeyReleaseClient } from "./keyrelease/release.ts";
+import { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
+import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
+import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 import { obtainUnwrapper } from "./keyrelease/unwrappers.ts";
 import { applyPrivacyRules } from "./privacy/guard.ts";
 import { buildReceipt } from "./receipt/build.ts";
@@ -74,6 +78,11 @@ export interface RunOptions {
   releaseAlgorithm?: KeyExportEncryption;
   /** Region size of the result blobs (default: the envelope's 4 MiB). */
   resultRegionSize?: number;
+  /**
+   * Bound for retrying Key Vault release and storage calls that answer 403 while a role assignment
+   * propagates (ForbiddenByRbac, AuthorizationPermissionMismatch, AuthorizationFailure). Default: no retry.
+   */
+  authorizationRetry?: RetryPolicyOptions;
   clock?: () => Date;
   onEvent?: RunEventSink;
 }
@@ -140,6 +149,14 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  // 403s of a role assignment that has not propagated yet are retried within the bound (none by default).
+  const retry = opts.authorizationRetry ?? NO_RETRY;
+  const storage = retry.maxElapsedMs > 0 ? retryingBlobStore(opts.storage, retry, (n) => emit(blobRetryEvent(n))) : opts.storage;
+  const keyClientFor =
+    opts.keyClientFor && retry.maxElapsedMs > 0
+      ? (vaultUrl: string, party: string) => retryingKeyClient(opts.keyClientFor!(vaultUrl, party), retry, party, (n) => emit(releaseRetryEvent(n)))
+      : opts.keyClientFor;
+
   let scratch: string | undefined;
   const plans: DatasetPlan[] = [];
   const uploaded: { container: string; blobName: string }[] = [];
@@ -169,6 +186,11 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     // attest
     const nonce = receiptKeyNonce(opts.attester.signing.publicJwk);
     const attestation = await timed("attest", () => opts.attester.attest({ nonce }));
+    // Confidential-container mode: the token must show the approved container policy before any vault is asked.
+    const hostdata = checkHostdata(contract.attestation, attestation.claims);
+    if (!hostdata.ok) {
+      throw new HostdataMismatchError(hostdata.claim, hostdata.expected, hostdata.actual, `key release refused before asking any vault: ${describeHostdataMismatch(hostdata)}`);
+    }
     const policy = buildReleasePolicy(contract.attestation);
     const preview = evaluateReleasePolicy(policy, attestation.claims);
     emit({
@@ -180,7 +202,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
 
     // encryption metadata of every dataset, before any release (cheap, and fails early)
     for (const spec of contract.datasets) {
-      plans.push(await timed("download", () => readDatasetMetadata(opts.storage, contract, spec), { dataset: spec.name, party: spec.owner }));
+      plans.push(await timed("download", () => readDatasetMetadata(storage, contract, spec), { dataset: spec.name, party: spec.owner }));
     }
 
     // per party: release / unwrap the content keys of its datasets
@@ -192,7 +214,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       const released = await timed(
         "release",
         () =>
-          releaseForParty({ party, kekKeyId: spec.kek.keyId, plans: mine, opts, attestation, nonce, now: clock() }).catch((err: unknown) => {
+          releaseForParty({ party, kekKeyId: spec.kek.keyId, plans: mine, opts, keyClientFor, attestation, nonce, now: clock() }).catch((err: unknown) => {
             // Key Vault only says "forbidden"; the local evaluation of the same policy says why.
             if (err instanceof KeyReleaseError && err.code === "KEY_RELEASE_DENIED" && !preview.allowed) {
               throw new KeyReleaseError("KEY_RELEASE_DENIED", `${err.message}; ${policyFailureSummary(attestation.claims, preview)}`, {
@@ -211,7 +233,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     // per dataset: download + decrypt into scratch, digest and length enforced by the reader
     for (const plan of plans) {
       plan.path = join(scratch, `${plan.spec.name}.${plan.spec.format}`);
-      await timed("decrypt", () => downloadAndDecrypt(opts.storage, plan), { dataset: plan.spec.name, party: plan.spec.owner, bytes: plan.spec.plaintextLength });
+      await timed("decrypt", () => downloadAndDecrypt(storage, plan), { dataset: plan.spec.name, party: plan.spec.owner, bytes: plan.spec.plaintextLength });
       plan.cek?.fill(0);
     }
 
@@ -271,7 +293,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     for (const s of staged) {
       await timed(
         "upload",
-        () => uploadTracked(opts.storage, uploaded, opts.outputContainer, s.blobName, s.data, s.metadata),
+        () => uploadTracked(storage, uploaded, opts.outputContainer, s.blobName, s.data, s.metadata),
         { recipient: s.recipient, bytes: s.data.length },
       );
       outputs.push({ recipient: s.recipient, container: opts.outputContainer, blobName: s.blobName, ciphertextSha256: s.sha256, ciphertextLength: s.data.length });
@@ -294,7 +316,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       });
       const signed = await signReceipt(body, opts.attester.signing.privateKey, opts.attester.signing.kid);
       const name = receiptBlobName(hash, opts.runId);
-      await uploadTracked(opts.storage, uploaded, opts.outputContainer, name, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`, "utf8"), {});
+      await uploadTracked(storage, uploaded, opts.outputContainer, name, Buffer.from(`${JSON.stringify(signed, null, 2)}\n`, "utf8"), {});
       return signed;
     });
 
@@ -314,7 +336,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     // Nothing may remain in the output container after a failed run.
     for (const u of uploaded.reverse()) {
       try {
-        await opts.storage.deleteIfExists(u.container, u.blobName);
+        await storage.deleteIfExists(u.container, u.blobName);
         emit({ level: "warn", step: "cleanup", event: "output-removed", detail: u.blobName });
       } catch (cleanupErr) {
         emit({ level: "error", step: "cleanup", event: "output-removal-failed", detail: `${u.blobName}: ${errorMessage(cleanupErr)}` });
@@ -336,6 +358,29 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
   }
 }
 
+const BLOB_STEP: Record<BlobRetryNotice["operation"], RuntimeStep> = { getProperties: "download", download: "download", uploadNew: "upload", deleteIfExists: "cleanup" };
+
+function blobRetryEvent(n: BlobRetryNotice): Omit<RunEvent, "time" | "runId"> {
+  return {
+    level: "warn",
+    step: BLOB_STEP[n.operation],
+    event: "authorization-retry",
+    durationMs: n.delayMs,
+    detail: `${n.operation} ${n.container}/${n.blobName}: ${n.reason}; retry ${n.attempt} in ${n.delayMs} ms (${Math.round(n.elapsedMs / 1000)} s so far)`,
+  };
+}
+
+function releaseRetryEvent(n: ReleaseRetryNotice): Omit<RunEvent, "time" | "runId"> {
+  return {
+    level: "warn",
+    step: "release",
+    event: "authorization-retry",
+    party: n.party,
+    durationMs: n.delayMs,
+    detail: `release of key "${n.keyName}": ${n.reason}; retry ${n.attempt} in ${n.delayMs} ms (${Math.round(n.elapsedMs / 1000)} s so far)`,
+  };
+}
+
 /** One line for an error: which condition of the contract's release policy the token fails, and a hint. */
 function policyFailureSummary(claims: Claims, decision: PolicyDecision): string {
   if (decision.allowed) return "";
@@ -351,6 +396,7 @@ interface ReleaseForPartyInput {
   kekKeyId: string;
   plans: DatasetPlan[];
   opts: RunOptions;
+  keyClientFor: RunOptions["keyClientFor"];
   attestation: Attestation;
   nonce: string;
   now: Date;
@@ -366,7 +412,7 @@ async function releaseForParty(input: ReleaseForPartyInput): Promise<ReceiptKeyR
     versionedKeyId: plans.map((p) => p.encryptionData.WrappedContentKey.KeyId).find((id) => sameKey(id, kekKeyId)),
     attester: opts.attester,
     token: input.attestation.token,
-    ...(opts.keyClientFor ? { keyClient: opts.keyClientFor(kek.vaultUrl, party) } : {}),
+    ...(input.keyClientFor ? { keyClient: input.keyClientFor(kek.vaultUrl, party) } : {}),
     ...(opts.trustedRoots ? { trustedRoots: opts.trustedRoots } : {}),
     ...(opts.releaseAlgorithm ? { algorithm: opts.releaseAlgorithm } : {}),
     nonce: input.nonce,

@@ -8,6 +8,7 @@ import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
 import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
 import { decodeJwtClaims, looksLikeJwt } from "./claims.ts";
+import { ccePolicyHostdata } from "./hostdata.ts";
 import { postJsonWithRetry, type RetryOptions } from "./http-retry.ts";
 import { httpsJsonRequester } from "./https-json.ts";
 
@@ -32,6 +33,12 @@ export interface LocalAttesterOptions {
   /** The authority: in-process (issueToken is called directly) or by URL over HTTPS. */
   authority: InProcessAuthority | { url: string; caCertPem: string | string[] };
   mode: IsolationMode;
+  /**
+   * The container security policy (base64, as `az confcom` emits it) this enclave was started with:
+   * the simulated hardware reports its sha256 as x-ms-sevsnpvm-hostdata. Takes precedence over `hostdata`.
+   */
+  ccePolicy?: string;
+  /** The hostdata to report directly (tests); all zeros when neither is given. */
   hostdata?: string;
   keyMaterial?: EphemeralKeyMaterial;
   /**
@@ -46,19 +53,21 @@ export class LocalAttester extends EphemeralKeyAttester implements Attester {
   readonly kind = "local" as const;
   readonly mode: IsolationMode;
   readonly #opts: LocalAttesterOptions;
+  readonly #hostdata: string | undefined;
 
   constructor(opts: LocalAttesterOptions) {
     // 2048-bit is enough for simulated tokens and keeps the local clean room quick to start.
     super(opts.keyMaterial, { rsaBits: 2048 });
     this.mode = opts.mode;
     this.#opts = opts;
+    this.#hostdata = opts.ccePolicy !== undefined ? ccePolicyHostdata(opts.ccePolicy) : opts.hostdata;
   }
 
   async attest(opts: { nonce?: string } = {}): Promise<Attestation> {
     const req: SimulatedTokenRequest = {
       mode: this.mode,
       runtimeKeys: runtimeDataFor(this.keys).keys,
-      ...(this.#opts.hostdata !== undefined ? { hostdata: this.#opts.hostdata } : {}),
+      ...(this.#hostdata !== undefined ? { hostdata: this.#hostdata } : {}),
       ...(opts.nonce !== undefined ? { nonce: opts.nonce } : {}),
     };
     const authority = this.#opts.authority;

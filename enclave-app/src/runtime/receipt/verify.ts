@@ -8,6 +8,7 @@ import { compactVerify, decodeProtectedHeader } from "jose";
 import { buildReleasePolicy, contractHash, evaluateReleasePolicy, explainDecision, type Claims, type Contract } from "../../protocol/index.ts";
 import { receiptKeyNonce } from "../attest/attester.ts";
 import { decodeJwtClaims, tokenBindsKey, tokenBindsNonce } from "../attest/claims.ts";
+import { checkHostdata, describeHostdataMismatch } from "../attest/hostdata.ts";
 import { candidateKeys, fetchAuthorityJwks, isJwks, type JsonWebKeySet } from "./jwks.ts";
 import { receiptSigningPayload } from "./sign.ts";
 import { RECEIPT_JWS_TYPE, receiptSchema, type Receipt } from "./types.ts";
@@ -179,6 +180,9 @@ export async function verifyReceipt(input: unknown, opts: VerifyReceiptOptions =
     if (mismatch) return fail("contract-match", mismatch);
     passed.push("contract-match");
 
+    // Named first: the container policy the run was started with must be the one the parties approved.
+    const hostdata = checkHostdata(contract.attestation, claims);
+    if (!hostdata.ok) return fail("attestation-policy", `the attestation does not show the contract's container policy: ${describeHostdataMismatch(hostdata)}`);
     const policy = buildReleasePolicy(contract.attestation);
     const decision = evaluateReleasePolicy(policy, claims);
     if (!decision.allowed) {
