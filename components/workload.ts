@@ -308,8 +308,8 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
             "cleanroom.io/contract-hash": hash,
             "cleanroom.io/collaboration": args.contract.collaboration,
             // A Job that failed (or timed out) is replaced on the next pulumi up instead of being awaited
-            // forever; with the name fixed by template and attempt, that replacement is a new attempt only
-            // when the operator bumps it.
+            // forever. The replacement keeps the name unless template or attempt changed, which is safe:
+            // a failed run writes nothing to its output prefix (results only on success, receipt last).
             "pulumi.com/replaceUnready": "true",
           },
         },
