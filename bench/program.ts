@@ -67,7 +67,6 @@ async function main(): Promise<void> {
     sql: names.map((_, i) => `SELECT region, n FROM data_${i}`).join(" UNION ALL "),
     privacy: { minGroupSize: 5, countColumn: "n", allowedColumns: ["region", "n"] },
     recipients: names.slice(0, 5),
-    workload: { tpm: { mode: "hostPath", groupId: 113 } },
   };
 
   const t1 = performance.now();

@@ -196,6 +196,7 @@ export class CleanRoom extends pulumi.ComponentResource {
           mode: plan.attestationRequirements.mode,
           attestationEndpoint: attestation.endpoint,
           kubeletIdentityClientId: cluster.kubeletIdentity.clientId,
+          enclavePoolName: cluster.enclavePoolName,
           ...args.workload,
           tags,
         },

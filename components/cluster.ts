@@ -61,6 +61,28 @@ export interface ConfidentialClusterArgs {
 }
 
 export const DEFAULT_SYSTEM_VM_SIZE = "Standard_D4ds_v5";
+/** Node image of the confidential pool: Ubuntu 24.04 (osSKU "Ubuntu" is 20.04 on CVM, which leaves AKS support on 2027-03-17). */
+export const ENCLAVE_OS_SKU = "Ubuntu2404";
+/** Kubernetes minor versions AKS supports Ubuntu 24.04 CVM node pools on (AKS docs, use-cvm.md). */
+export const CVM_UBUNTU2404_MINORS = { min: 32, max: 38 } as const;
+
+/**
+ * Why a kubernetesVersion cannot run the confidential pool, or undefined. Only 1.<minor>[.<patch>] with
+ * minor in the Ubuntu 24.04 CVM range is accepted; undefined (AKS's default) is left to AKS.
+ */
+export function kubernetesVersionProblem(version: string): { rule: string; message: string } | undefined {
+  const m = /^1\.(\d+)(\.\d+)?$/.exec(version);
+  if (!m) return { rule: "version-format", message: `"${version}" must look like 1.33 or 1.33.2` };
+  const minor = Number(m[1]);
+  const { min, max } = CVM_UBUNTU2404_MINORS;
+  if (minor < min || minor > max) {
+    return {
+      rule: "cvm-version-range",
+      message: `"${version}" is outside 1.${min}-1.${max}, the Kubernetes versions AKS supports ${ENCLAVE_OS_SKU} confidential VM pools on`,
+    };
+  }
+  return undefined;
+}
 /** AMD SEV-SNP (the confidential-node release policy requires SEV-SNP claims), 4 vCPUs. */
 export const DEFAULT_ENCLAVE_VM_SIZE = "Standard_DC4as_v5";
 
@@ -124,9 +146,8 @@ export function validateConfidentialClusterArgs(args: ConfidentialClusterArgs): 
       out.add(key, "name-format", `"${value}" must be 3-128 letters, digits, hyphens and underscores, starting with a letter or digit`);
     }
   }
-  if (args.kubernetesVersion !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(args.kubernetesVersion)) {
-    out.add("kubernetesVersion", "version-format", `"${args.kubernetesVersion}" must look like 1.33 or 1.33.2`);
-  }
+  const version = args.kubernetesVersion === undefined ? undefined : kubernetesVersionProblem(args.kubernetesVersion);
+  if (version) out.add("kubernetesVersion", version.rule, version.message);
   checkPool(out, "systemPool", args.systemPool, false);
   checkPool(out, "enclavePool", args.enclavePool, true);
   const systemName = args.systemPool?.name ?? "system";
@@ -274,7 +295,9 @@ export class ConfidentialCluster extends pulumi.ComponentResource {
         ],
         tags: args.tags,
       },
-      { parent: this, dependsOn: [operatorOnKubelet, joinSubnet] },
+      // The autoscaler owns the node count after creation; a PUT with the stale initial count would fight it
+      // (or be rejected) on every later update.
+      { parent: this, dependsOn: [operatorOnKubelet, joinSubnet], ignoreChanges: ["agentPoolProfiles[0].count"] },
     );
 
     this.enclavePoolName = enclave.name ?? "enclave";
@@ -287,8 +310,8 @@ export class ConfidentialCluster extends pulumi.ComponentResource {
         mode: "User",
         vmSize: enclave.vmSize ?? DEFAULT_ENCLAVE_VM_SIZE,
         osType: "Linux",
-        // Confidential VM node images are published for Ubuntu.
-        osSKU: "Ubuntu",
+        // CVM pools run Ubuntu; "Ubuntu" alone would mean 20.04 on CVM. kubernetesVersion is checked against its range.
+        osSKU: ENCLAVE_OS_SKU,
         osDiskType: "Managed",
         osDiskSizeGB: enclave.osDiskSizeGB ?? 128,
         enableAutoScaling: true,
@@ -302,10 +325,13 @@ export class ConfidentialCluster extends pulumi.ComponentResource {
         enableFIPS: false,
         // The VM's memory is encrypted by the TEE; host-based disk encryption is not offered for confidential sizes.
         enableEncryptionAtHost: false,
+        // No SSH into the TEE: a shell on the node is a shell inside the trust boundary (AgentPool API 2025-09-01).
+        securityProfile: { sshAccess: "Disabled" },
         type: "VirtualMachineScaleSets",
         tags: args.tags,
       },
-      { parent: this },
+      // See the system pool: the autoscaler owns count.
+      { parent: this, ignoreChanges: ["count"] },
     );
 
     this.clusterName = cluster.name;

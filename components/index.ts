@@ -49,6 +49,9 @@ export {
   DEFAULT_SYSTEM_VM_SIZE,
   DEFAULT_ENCLAVE_VM_SIZE,
   type ConfidentialClusterArgs,
+  kubernetesVersionProblem,
+  CVM_UBUNTU2404_MINORS,
+  ENCLAVE_OS_SKU,
   type NodePoolSizing,
   type ClusterNetworkPolicy,
   type UpgradeChannel,
@@ -70,12 +73,21 @@ export {
   EnclaveWorkload,
   validateEnclaveWorkloadArgs,
   enclaveJobName,
+  podTemplateHash,
+  MAX_ATTEMPT,
   imageProblem,
   ENCLAVE_WORKLOAD_TYPE,
   WORKLOAD_IDENTITY_AUDIENCE,
   type EnclaveWorkloadArgs,
   type WorkloadStorage,
 } from "./workload.ts";
+export {
+  AKS_SYSTEM_DAEMONSETS,
+  ENCLAVE_ADMISSION_POLICY_NAME,
+  enclaveAdmissionPolicySpec,
+  enclaveAdmissionBindingSpec,
+  targetsEnclavePoolExpression,
+} from "./enclave-admission.ts";
 export {
   enclavePodTemplate,
   enclaveEnv,
@@ -87,7 +99,8 @@ export {
   CONFIG_MOUNT_PATH,
   SCRATCH_MOUNT_PATH,
   ENCLAVE_APP_LABEL,
-  type TpmAccess,
+  TPM_DEVICE_PATH,
+  SECURITYFS_PATH,
   type EnclaveResources,
   type EnclavePodOptions,
 } from "./workload-spec.ts";

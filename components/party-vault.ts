@@ -221,7 +221,10 @@ export class PartyVault extends pulumi.ComponentResource {
         },
         tags,
       },
-      { parent: this },
+      // ARM has no DELETE for vaults/keys: azure-native deletes a key through the vault's data plane, which
+      // the default-deny firewall (and the deployer's lack of a data role) blocks, so destroy and every key
+      // replacement would fail. The key stays behind; its party deletes and purges it (docs/infrastructure.md).
+      { parent: this, retainOnDelete: true },
     );
 
     const scopeOfKey = pulumi.all([vault.id, key.id]).apply(([vaultId]) => keyScope(vaultId, plan.keyName));

@@ -94,7 +94,7 @@ export type CleanRoomClusterOptions = Pick<
 /** The EnclaveWorkload options a collaboration may set; the CleanRoom derives the rest (contract, storage, identities). */
 export type CleanRoomWorkloadOptions = Pick<
   EnclaveWorkloadArgs,
-  "tpm" | "resources" | "activeDeadlineSeconds" | "backoffLimit" | "ttlSecondsAfterFinished" | "runAsUser" | "runSuffix" | "namespace"
+  "resources" | "activeDeadlineSeconds" | "backoffLimit" | "ttlSecondsAfterFinished" | "attempt" | "namespace"
 >;
 
 export interface CleanRoomArgs {

@@ -1,6 +1,6 @@
 // The enclave Job's pod, as plain data: what the runtime reads (env, mounts), where it may run (the
-// confidential pool only), and what it may do (non-root, read-only root, no capabilities, memory-backed
-// scratch, egress to DNS and HTTPS only). Kept apart from the component so it can be read and tested
+// confidential pool only), and what it may do (read-only root, memory-backed scratch, egress to DNS,
+// HTTPS and IMDS only; privileged for the vTPM, see enclavePodTemplate). Kept apart from the component so it can be read and tested
 // as a spec.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
@@ -13,11 +13,10 @@ export const IMDS_ADDRESS = "169.254.169.254";
 /** Private ranges the enclave never needs: in-cluster services, pods and the VNet stay unreachable. */
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 
-export type TpmAccess =
-  /** Bind-mount /dev/tpmrm0 from the node and join the group that owns it (supplementalGroups). */
-  | { mode: "hostPath"; groupId: number }
-  /** Request a device-plugin resource that injects /dev/tpmrm0 (and the device-cgroup rule) into the container. */
-  | { mode: "devicePlugin"; groupId: number; resourceName: string };
+/** The node's vTPM resource manager, which AzureAttestSKR attests and unwraps with. */
+export const TPM_DEVICE_PATH = "/dev/tpmrm0";
+/** securityfs: the guest attestation library reads the TCG event log under tpm0/binary_bios_measurements. */
+export const SECURITYFS_PATH = "/sys/kernel/security";
 
 export interface EnclaveResources {
   /** CPU request = limit (Guaranteed QoS), e.g. "3". */
@@ -60,8 +59,6 @@ export interface EnclavePodOptions {
   /** Client id of the kubelet identity; AzureAttestSKR picks it through IMDS (confidential-node mode). */
   imdsClientId?: pulumi.Input<string>;
   resources: EnclaveResources;
-  runAsUser: number;
-  tpm?: TpmAccess;
 }
 
 export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar[] {
@@ -83,27 +80,41 @@ export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar
   return env;
 }
 
-export function enclavePodTemplate(o: EnclavePodOptions): k8s.types.input.core.v1.PodTemplateSpec {
-  const uid = o.runAsUser;
-  const memory = `${o.resources.memoryMiB}Mi`;
-  const limits: Record<string, string> = { cpu: o.resources.cpu, memory };
-  if (o.tpm?.mode === "devicePlugin") limits[o.tpm.resourceName] = "1";
+/**
+ * The vTPM the way Microsoft's AKS CVM attestation sample reaches it (Azure/confidential-computing-cvm-guest-attestation
+ * aks-linux-sample/cvm-attestation.yaml): hostPath /dev/tpmrm0 and /sys/kernel/security (read-only) in a
+ * privileged container. An unprivileged container cannot open a hostPath character device: the device
+ * cgroup denies it whatever the capabilities (kubernetes/kubernetes#79090, never fixed).
+ */
+function tpmVolumes(): { volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[] } {
+  return {
+    volumes: [
+      { name: "tpm", hostPath: { path: TPM_DEVICE_PATH, type: "CharDevice" } },
+      { name: "securityfs", hostPath: { path: SECURITYFS_PATH, type: "Directory" } },
+    ],
+    mounts: [
+      { name: "tpm", mountPath: TPM_DEVICE_PATH },
+      { name: "securityfs", mountPath: SECURITYFS_PATH, readOnly: true },
+    ],
+  };
+}
 
+export function enclavePodTemplate(o: EnclavePodOptions): k8s.types.input.core.v1.PodTemplateSpec {
+  const memory = `${o.resources.memoryMiB}Mi`;
+  const tpm = tpmVolumes();
   const volumes: k8s.types.input.core.v1.Volume[] = [
     { name: "contract", configMap: { name: o.configMapName, defaultMode: 0o444 } },
     // medium Memory = tmpfs: decrypted inputs never reach the node's disk.
     { name: "scratch", emptyDir: { medium: "Memory", sizeLimit: `${o.resources.scratchMiB}Mi` } },
     { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "64Mi" } },
+    ...tpm.volumes,
   ];
   const mounts: k8s.types.input.core.v1.VolumeMount[] = [
     { name: "contract", mountPath: CONFIG_MOUNT_PATH, readOnly: true },
     { name: "scratch", mountPath: SCRATCH_MOUNT_PATH },
     { name: "tmp", mountPath: "/tmp" },
+    ...tpm.mounts,
   ];
-  if (o.tpm?.mode === "hostPath") {
-    volumes.push({ name: "tpm", hostPath: { path: "/dev/tpmrm0", type: "CharDevice" } });
-    mounts.push({ name: "tpm", mountPath: "/dev/tpmrm0" });
-  }
 
   return {
     metadata: {
@@ -118,28 +129,22 @@ export function enclavePodTemplate(o: EnclavePodOptions): k8s.types.input.core.v
       enableServiceLinks: false,
       nodeSelector: { [ENCLAVE_NODE_LABEL.key]: ENCLAVE_NODE_LABEL.value },
       tolerations: [{ key: ENCLAVE_TAINT.key, operator: "Equal", value: ENCLAVE_TAINT.value, effect: ENCLAVE_TAINT.effect }],
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: uid,
-        fsGroup: uid,
-        ...(o.tpm ? { supplementalGroups: [o.tpm.groupId] } : {}),
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      // Root, as in Microsoft's sample: AzureAttestSKR is documented to run as root, and the TCG event log
+      // in securityfs is readable by root only (without it the library attests with an empty log).
+      securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } },
       containers: [
         {
           name: "enclave",
           image: o.image,
           imagePullPolicy: "IfNotPresent",
           env: enclaveEnv(o),
-          resources: { requests: { cpu: o.resources.cpu, memory }, limits },
+          resources: { requests: { cpu: o.resources.cpu, memory }, limits: { cpu: o.resources.cpu, memory } },
           securityContext: {
-            runAsNonRoot: true,
-            runAsUser: uid,
-            allowPrivilegeEscalation: false,
-            privileged: false,
+            // See tpmVolumes. Privileged grants every capability, so no capability list is set (it would
+            // read as a restriction that does not hold); the API rejects allowPrivilegeEscalation: false here.
+            privileged: true,
+            allowPrivilegeEscalation: true,
             readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
             seccompProfile: { type: "RuntimeDefault" },
           },
           volumeMounts: mounts,

@@ -7,8 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
-import { canonicalJson, contractHash, sameAuthority, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
+import { canonicalJson, contractHash, sameAuthority, sha256Hex, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
+import { enclaveAdmissionBindingSpec, enclaveAdmissionPolicySpec, ENCLAVE_ADMISSION_POLICY_NAME } from "./enclave-admission.ts";
 import { NAME_RULES } from "./naming.ts";
 import { roleDefinitionIdForScope } from "./roles.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
@@ -17,8 +18,8 @@ import {
   enclaveNetworkPolicySpec,
   enclavePodTemplate,
   RUNTIME_OVERHEAD_MIB,
+  type EnclavePodOptions,
   type EnclaveResources,
-  type TpmAccess,
 } from "./workload-spec.ts";
 
 export const ENCLAVE_WORKLOAD_TYPE = "cleanroom:index:EnclaveWorkload";
@@ -64,8 +65,8 @@ export interface EnclaveWorkloadArgs {
   attestationEndpoint?: pulumi.Input<string>;
   /** Client id of the kubelet identity (IMDS_CLIENT_ID for AzureAttestSKR). */
   kubeletIdentityClientId: pulumi.Input<string>;
-  /** How the container reaches the vTPM. Required in confidential-node mode. */
-  tpm?: TpmAccess;
+  /** The confidential agent pool's name (default "enclave"): the admission policy recognises its nodes by it. */
+  enclavePoolName?: string;
   namespace?: string;
   resources?: Partial<EnclaveResources>;
   /** Default 3600. Counts from Job creation, so it includes waiting for a confidential node. */
@@ -74,15 +75,26 @@ export interface EnclaveWorkloadArgs {
   backoffLimit?: number;
   /** Default 604800 (7 days). */
   ttlSecondsAfterFinished?: number;
-  /** Default 65532. */
-  runAsUser?: number;
-  /** Appended to the Job name to run the same contract again. */
-  runSuffix?: string;
+  /** Run attempt, default 1: bump it to run the same contract and template again under a new Job name. */
+  attempt?: number;
   tags?: Record<string, string>;
 }
 
-export function enclaveJobName(hash: string, runSuffix?: string): string {
-  return runSuffix ? `cleanroom-${hash.slice(0, 16)}-${runSuffix}` : `cleanroom-${hash.slice(0, 16)}`;
+export const MAX_ATTEMPT = 9999;
+
+/**
+ * cleanroom-<contract hash, 12 hex>-<pod template hash, 12 hex>-<attempt>. The template hash covers the
+ * whole pod template as it will be sent (with the name itself left out, since the run id inside the pod
+ * is this name), so a changed template never reuses a name, and with it never re-runs into the output
+ * prefix of an earlier run. At most 40 characters, within the 63 of the job-name label.
+ */
+export function enclaveJobName(contractHashHex: string, templateHashHex: string, attempt = 1): string {
+  return `cleanroom-${contractHashHex.slice(0, 12)}-${templateHashHex.slice(0, 12)}-${attempt}`;
+}
+
+/** sha256 of the canonical JSON of a resolved pod template. */
+export function podTemplateHash(template: unknown): string {
+  return sha256Hex(canonicalJson(template));
 }
 
 export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): ValidationIssue[] {
@@ -99,28 +111,13 @@ export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): Validati
   if (args.mode !== "confidential-node") {
     out.add("mode", "isolation-mode-not-provisioned", `"${String(args.mode)}" is not provisioned; only confidential-node runs on this cluster`);
   }
-  if (args.mode === "confidential-node" && args.tpm === undefined) {
-    out.add(
-      "tpm",
-      "required",
-      "confidential-node mode needs vTPM access for AzureAttestSKR: give the gid owning /dev/tpmrm0 on the enclave nodes (stat -c %g /dev/tpmrm0)",
-    );
-  }
-  if (args.tpm) {
-    if (!isInteger(args.tpm.groupId) || args.tpm.groupId < 1) out.add("tpm.groupId", "gid", `must be a positive integer gid; got ${String(args.tpm.groupId)}`);
-    const mode: string = args.tpm.mode;
-    if (mode !== "hostPath" && mode !== "devicePlugin") out.add("tpm.mode", "enum", `must be "hostPath" or "devicePlugin"; got "${mode}"`);
-    if (args.tpm.mode === "devicePlugin" && !/^[a-z0-9.-]+\/[a-z0-9.-]+$/.test(String(args.tpm.resourceName))) {
-      out.add("tpm.resourceName", "resource-name", `"${String(args.tpm.resourceName)}" is not an extended resource name (<domain>/<name>)`);
-    }
-  }
   const namespace = args.namespace ?? "cleanroom";
   if (!NAME_RULES.k8sLabel.test(namespace)) out.add("namespace", "k8s-name", `"${namespace}" is not a Kubernetes namespace name`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/.test(args.identityName)) {
     out.add("identityName", "name-format", `"${args.identityName}" must be 3-128 letters, digits, hyphens and underscores`);
   }
-  if (args.runSuffix !== undefined && !/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/.test(args.runSuffix)) {
-    out.add("runSuffix", "k8s-name", `"${args.runSuffix}" must be 1-22 lowercase letters, digits and hyphens`);
+  if (args.enclavePoolName !== undefined && !NAME_RULES.agentPool.test(args.enclavePoolName)) {
+    out.add("enclavePoolName", "agent-pool-name", `"${args.enclavePoolName}" must match ^[a-z][a-z0-9]{0,11}$ (AKS Linux pool names)`);
   }
   const r = { ...DEFAULT_RESOURCES, ...args.resources };
   if (!/^\d+(\.\d+)?$|^\d+m$/.test(r.cpu)) out.add("resources.cpu", "quantity", `"${r.cpu}" is not a CPU quantity (e.g. "3" or "3500m")`);
@@ -139,7 +136,7 @@ export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): Validati
   positive("activeDeadlineSeconds", args.activeDeadlineSeconds, 60, 7 * 24 * 3600);
   positive("backoffLimit", args.backoffLimit, 0, 6);
   positive("ttlSecondsAfterFinished", args.ttlSecondsAfterFinished, 0, 90 * 24 * 3600);
-  positive("runAsUser", args.runAsUser, 1, 2 ** 31 - 1);
+  positive("attempt", args.attempt, 1, MAX_ATTEMPT);
   for (const [party] of Object.entries(args.storage.inputContainerIds)) {
     if (!args.contract.datasets.some((d) => d.owner === party) && !args.contract.parties.some((p) => p.name === party)) {
       out.add(`storage.inputContainerIds.${party}`, "unknown-party", `"${party}" is not a party of the contract`);
@@ -149,13 +146,14 @@ export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): Validati
 }
 
 export class EnclaveWorkload extends pulumi.ComponentResource {
-  readonly jobName: string;
+  /** Known once the pod template's inputs are (see enclaveJobName). */
+  readonly jobName: pulumi.Output<string>;
   readonly namespace: string;
   readonly contractHash: string;
   readonly identityClientId: pulumi.Output<string>;
   readonly identityPrincipalId: pulumi.Output<string>;
   /** <output container>/<contract hash>/<job name>/ */
-  readonly resultPrefix: string;
+  readonly resultPrefix: pulumi.Output<string>;
 
   constructor(name: string, args: EnclaveWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ENCLAVE_WORKLOAD_TYPE, name, {}, opts);
@@ -163,9 +161,7 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
 
     const hash = contractHash(args.contract);
     this.contractHash = hash;
-    this.jobName = enclaveJobName(hash, args.runSuffix);
     this.namespace = args.namespace ?? "cleanroom";
-    this.resultPrefix = `${args.storage.outputContainerName}/${hash}/${this.jobName}/`;
     const resources: EnclaveResources = { ...DEFAULT_RESOURCES, ...args.resources };
     const activeDeadlineSeconds = args.activeDeadlineSeconds ?? 3600;
     const serviceAccountName = "cleanroom-enclave";
@@ -221,15 +217,17 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
     // Kubernetes side.
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
     const k8sOpts = { parent: this, provider };
-    // Pod Security: hostPath devices are outside every profile but "privileged"; with a device plugin the pod is "restricted".
-    const enforce = args.tpm?.mode === "hostPath" ? "privileged" : "restricted";
+    // Pod Security must enforce "privileged": the enclave container is privileged and mounts the vTPM and
+    // securityfs by hostPath (the only way a container can use /dev/tpmrm0, see workload-spec.ts), which
+    // both "baseline" and "restricted" forbid. warn/audit stay "restricted" so the deviation stays visible;
+    // the admission policy below limits what may run on the enclave pool instead.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       {
         metadata: {
           name: this.namespace,
           labels: {
-            "pod-security.kubernetes.io/enforce": enforce,
+            "pod-security.kubernetes.io/enforce": "privileged",
             "pod-security.kubernetes.io/warn": "restricted",
             "pod-security.kubernetes.io/audit": "restricted",
           },
@@ -278,6 +276,27 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
       }
       return pinned;
     });
+    const admission = this.admissionPolicy(name, args, k8sOpts);
+
+    const podOptions = (jobName: string): EnclavePodOptions => ({
+      image: args.contract.enclave.image,
+      serviceAccountName,
+      configMapName,
+      jobName,
+      contractHash: hash,
+      storageUrl: args.storage.blobEndpoint,
+      outputContainer: args.storage.outputContainerName,
+      attestationEndpoint,
+      attester: "cvm-skr",
+      imdsClientId: args.mode === "confidential-node" ? args.kubeletIdentityClientId : undefined,
+      resources,
+    });
+    // The name is derived from the template with an empty name; the template sent then carries that name.
+    this.jobName = pulumi
+      .output(enclavePodTemplate(podOptions("")))
+      .apply((resolved) => enclaveJobName(hash, podTemplateHash(resolved), args.attempt ?? 1));
+    this.resultPrefix = pulumi.interpolate`${args.storage.outputContainerName}/${hash}/${this.jobName}/`;
+
     new k8s.batch.v1.Job(
       `${name}-job`,
       {
@@ -285,7 +304,14 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
           name: this.jobName,
           namespace: namespace.metadata.name,
           labels: { "app.kubernetes.io/name": "cleanroom-enclave", "app.kubernetes.io/part-of": "confidential-clean-room" },
-          annotations: { "cleanroom.io/contract-hash": hash, "cleanroom.io/collaboration": args.contract.collaboration },
+          annotations: {
+            "cleanroom.io/contract-hash": hash,
+            "cleanroom.io/collaboration": args.contract.collaboration,
+            // A Job that failed (or timed out) is replaced on the next pulumi up instead of being awaited
+            // forever. The replacement keeps the name unless template or attempt changed, which is safe:
+            // a failed run writes nothing to its output prefix (results only on success, receipt last).
+            "pulumi.com/replaceUnready": "true",
+          },
         },
         spec: {
           backoffLimit: args.backoffLimit ?? 1,
@@ -293,26 +319,12 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
           ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 7 * 24 * 3600,
           completions: 1,
           parallelism: 1,
-          template: enclavePodTemplate({
-            image: args.contract.enclave.image,
-            serviceAccountName,
-            configMapName,
-            jobName: this.jobName,
-            contractHash: hash,
-            storageUrl: args.storage.blobEndpoint,
-            outputContainer: args.storage.outputContainerName,
-            attestationEndpoint,
-            attester: "cvm-skr",
-            imdsClientId: args.mode === "confidential-node" ? args.kubeletIdentityClientId : undefined,
-            resources,
-            runAsUser: args.runAsUser ?? 65532,
-            tpm: args.tpm,
-          }),
+          template: this.jobName.apply((jobName) => enclavePodTemplate(podOptions(jobName))),
         },
       },
       {
         ...k8sOpts,
-        dependsOn: [serviceAccount, configMap, networkPolicy, federation, ...storageGrants],
+        dependsOn: [serviceAccount, configMap, networkPolicy, federation, ...storageGrants, ...admission],
         // The provider waits for the Job to complete; allow the whole deadline plus node scale-up.
         customTimeouts: { create: `${activeDeadlineSeconds + 900}s`, update: `${activeDeadlineSeconds + 900}s` },
       },
@@ -327,5 +339,23 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
       identityClientId: this.identityClientId,
       resultPrefix: this.resultPrefix,
     });
+  }
+
+  /** Only the approved enclave image (and AKS's node DaemonSets) may run on the enclave pool; see enclave-admission.ts. */
+  private admissionPolicy(name: string, args: EnclaveWorkloadArgs, k8sOpts: pulumi.CustomResourceOptions): pulumi.Resource[] {
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-enclave-admission`,
+      {
+        metadata: { name: ENCLAVE_ADMISSION_POLICY_NAME },
+        spec: enclaveAdmissionPolicySpec({ enclaveImage: args.contract.enclave.image, enclavePoolName: args.enclavePoolName ?? "enclave" }),
+      },
+      k8sOpts,
+    );
+    const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      `${name}-enclave-admission-binding`,
+      { metadata: { name: ENCLAVE_ADMISSION_POLICY_NAME }, spec: enclaveAdmissionBindingSpec() },
+      { ...k8sOpts, dependsOn: [policy] },
+    );
+    return [policy, binding];
   }
 }

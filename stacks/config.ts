@@ -106,18 +106,11 @@ const valueSchemas = {
     .optional(),
   workload: z
     .strictObject({
-      tpm: z
-        .discriminatedUnion("mode", [
-          z.strictObject({ mode: z.literal("hostPath"), groupId: z.number().int() }),
-          z.strictObject({ mode: z.literal("devicePlugin"), groupId: z.number().int(), resourceName: z.string() }),
-        ])
-        .optional(),
       resources: z.strictObject({ cpu: z.string().optional(), memoryMiB: z.number().int().optional(), scratchMiB: z.number().int().optional() }).optional(),
       activeDeadlineSeconds: z.number().int().optional(),
       backoffLimit: z.number().int().optional(),
       ttlSecondsAfterFinished: z.number().int().optional(),
-      runAsUser: z.number().int().optional(),
-      runSuffix: z.string().optional(),
+      attempt: z.number().int().optional(),
       namespace: z.string().optional(),
     })
     .optional(),

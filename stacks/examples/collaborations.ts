@@ -114,7 +114,7 @@ export const fraudBankInsurer: ExampleCollaboration = {
         enclavePool: { vmSize: "Standard_DC4as_v5", minCount: 1, maxCount: 2 },
         apiServerAuthorizedIpRanges: ["203.0.113.0/24", "198.51.100.0/24"],
       },
-      [`${NS}:workload`]: { tpm: { mode: "hostPath", groupId: 113 }, activeDeadlineSeconds: 3600 },
+      [`${NS}:workload`]: { activeDeadlineSeconds: 3600 },
       [`${NS}:tags`]: { "cost-center": "fraud-analytics", environment: "production" },
     };
   },
@@ -162,7 +162,6 @@ export const rareDiseaseHospitals: ExampleCollaboration = {
       [`${NS}:cluster`]: { enclavePool: { vmSize: "Standard_DC8as_v5", minCount: 0, maxCount: 1 }, upgradeChannel: "stable" },
       [`${NS}:storage`]: { skuName: "Standard_ZRS", deleteRetentionDays: 90 },
       [`${NS}:workload`]: {
-        tpm: { mode: "hostPath", groupId: 113 },
         resources: { cpu: "7", memoryMiB: 24576, scratchMiB: 8192 },
         activeDeadlineSeconds: 7200,
       },

@@ -151,7 +151,10 @@ describe("CleanRoom, phase 2", () => {
     expect(room.contractHash).toBe(contractHash(room.contract!));
     expect(room.resultLocation).toBe(`https://${room.storageAccountName}.blob.core.windows.net/output/${room.contractHash}/`);
     const job = mocks.one(K8sTypes.job, "room-workload-job").inputs;
-    expect(job.metadata.name).toBe(`cleanroom-${room.contractHash!.slice(0, 16)}`);
+    expect(job.metadata.name).toMatch(new RegExp(`^cleanroom-${room.contractHash!.slice(0, 12)}-[0-9a-f]{12}-1$`));
+    // The admission policy recognises the enclave pool's nodes by the pool the cluster created.
+    const admission = mocks.one("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "room-workload-enclave-admission").inputs;
+    expect(admission.spec.matchConditions[0].expression).toContain(`"aks-enclave-"`);
     const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
     expect(env.IMDS_CLIENT_ID).toBe(fakeGuid("client", DEFAULT_SUBSCRIPTION, "fraud-overlap-kubelet"));
     expect(env.CLEANROOM_STORAGE_URL).toBe(room.blobEndpoint);

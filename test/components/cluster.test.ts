@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type * as pulumi from "@pulumi/pulumi";
 import {
   AKS_AAD_SERVER_ID,
   BuiltInRoles,
   ConfidentialCluster,
+  kubernetesVersionProblem,
   validateConfidentialClusterArgs,
   type ConfidentialClusterArgs,
 } from "../../components/index.ts";
@@ -28,9 +30,16 @@ function args(overrides: Partial<ConfidentialClusterArgs> = {}): ConfidentialClu
   };
 }
 
+/** Resource options as the children receive them (the mocks see inputs only), through a client-side transformation. */
+const childOptions = new Map<string, pulumi.CustomResourceOptions>();
+const recordOptions: pulumi.ResourceTransformation = ({ name, props, opts }) => {
+  childOptions.set(name, opts as pulumi.CustomResourceOptions);
+  return { props, opts };
+};
+
 describe("ConfidentialCluster", () => {
   it("locks down the managed cluster: Entra-only access, Azure RBAC, OIDC + workload identity, network policy, auto-upgrade", async () => {
-    const cluster = new ConfidentialCluster("c", args());
+    const cluster = new ConfidentialCluster("c", args(), { transformations: [recordOptions] });
     await mocks.settle();
     const aks = mocks.one(AzureTypes.cluster, "c-aks").inputs;
     expect(aks.resourceName).toBe("collab-aks");
@@ -90,7 +99,8 @@ describe("ConfidentialCluster", () => {
       agentPoolName: "enclave",
       mode: "User",
       vmSize: "Standard_DC4as_v5",
-      osSKU: "Ubuntu",
+      osSKU: "Ubuntu2404",
+      securityProfile: { sshAccess: "Disabled" },
       enableAutoScaling: true,
       minCount: 1,
       maxCount: 3,
@@ -99,6 +109,27 @@ describe("ConfidentialCluster", () => {
       vnetSubnetID: SUBNET,
       enableNodePublicIP: false,
     });
+  });
+
+  it("leaves the autoscaled node counts to the autoscaler on update", () => {
+    expect(childOptions.get("c-enclave-pool")?.ignoreChanges).toEqual(["count"]);
+    expect(childOptions.get("c-aks")?.ignoreChanges).toEqual(["agentPoolProfiles[0].count"]);
+    const aks = mocks.one(AzureTypes.cluster, "c-aks").inputs;
+    expect(aks.agentPoolProfiles[0]).toMatchObject({ enableAutoScaling: true, count: 1 });
+  });
+
+  it("accepts only Kubernetes 1.32-1.38, the range AKS runs Ubuntu 24.04 CVM pools on", () => {
+    for (const ok of ["1.32", "1.33.2", "1.38", "1.38.0"]) expect(kubernetesVersionProblem(ok), ok).toBeUndefined();
+    for (const bad of ["1.31", "1.31.9", "1.39", "1.40.1"]) expect(kubernetesVersionProblem(bad)?.rule, bad).toBe("cvm-version-range");
+    for (const bad of ["latest", "2.33", "1.33.x", "v1.33"]) expect(kubernetesVersionProblem(bad)?.rule, bad).toBe("version-format");
+    expect(validateConfidentialClusterArgs(args({ kubernetesVersion: "1.33" }))).toEqual([]);
+    expect(validateConfidentialClusterArgs(args({ kubernetesVersion: "1.31.2" }))).toEqual([
+      {
+        path: "kubernetesVersion",
+        rule: "cvm-version-range",
+        message: '"1.31.2" is outside 1.32-1.38, the Kubernetes versions AKS supports Ubuntu2404 confidential VM pools on',
+      },
+    ]);
   });
 
   it("produces a secret kubeconfig that logs in through kubelogin with the chosen mode", async () => {

@@ -121,6 +121,6 @@ export async function approvedArgs(overrides: Partial<CleanRoomArgs> = {}): Prom
   return {
     ...args,
     approvals,
-    workload: { tpm: { mode: "hostPath", groupId: 113 }, ...args.workload },
+    workload: { ...args.workload },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type * as pulumi from "@pulumi/pulumi";
 import { decodeReleasePolicy, PARTY_TAG, releasePolicyDigest } from "../../enclave-app/src/protocol/index.ts";
 import { BuiltInRoles, PartyVault, planKek, validatePartyVaultArgs, type PartyVaultArgs } from "../../components/index.ts";
 import { AzureTypes, DEFAULT_SUBSCRIPTION, fakeGuid, roleGuid, setupPulumiMocks, valueOf } from "../helpers/pulumi.ts";
@@ -25,9 +26,16 @@ function args(overrides: Partial<PartyVaultArgs> = {}): PartyVaultArgs {
   };
 }
 
+/** Resource options as the children receive them (the mocks see inputs only), through a client-side transformation. */
+const childOptions = new Map<string, pulumi.CustomResourceOptions>();
+const recordOptions: pulumi.ResourceTransformation = ({ name, props, opts }) => {
+  childOptions.set(name, opts as pulumi.CustomResourceOptions);
+  return { props, opts };
+};
+
 describe("PartyVault", () => {
   it("creates a Premium, RBAC-only, purge-protected vault that denies every network but the node subnet and the party's ranges", async () => {
-    const vault = new PartyVault("bank", args());
+    const vault = new PartyVault("bank", args(), { transformations: [recordOptions] });
     await mocks.settle();
     const v = mocks.one(AzureTypes.vault, "bank-vault").inputs;
     expect(v.vaultName).toBe("bank-1a2b3c4d");
@@ -50,6 +58,12 @@ describe("PartyVault", () => {
       },
     });
     expect(await valueOf(vault.vaultUri)).toBe("https://bank-1a2b3c4d.vault.azure.net/");
+  });
+
+  it("keeps the key on delete: ARM cannot delete it and the data plane is behind the vault firewall", () => {
+    expect(childOptions.get("bank-kek")?.retainOnDelete).toBe(true);
+    // The vault itself is deleted through ARM as usual (purge protection keeps it recoverable).
+    expect(childOptions.get("bank-vault")?.retainOnDelete).toBeUndefined();
   });
 
   it("creates an exportable RSA-HSM key with the protocol's release policy and a policy-digest key name", async () => {

@@ -1,16 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson, contractHash } from "../../enclave-app/src/protocol/index.ts";
 import {
+  AKS_SYSTEM_DAEMONSETS,
   BuiltInRoles,
   cleanRoomContract,
   EnclaveWorkload,
   enclaveJobName,
+  podTemplateHash,
   validateEnclaveWorkloadArgs,
   verifyContractApprovals,
   type EnclaveWorkloadArgs,
   type VerifiedApprovals,
 } from "../../components/index.ts";
-import { AzureTypes, DEFAULT_SUBSCRIPTION, K8sTypes, fakeGuid, roleGuid, setupPulumiMocks } from "../helpers/pulumi.ts";
+import { AzureTypes, DEFAULT_SUBSCRIPTION, K8sTypes, fakeGuid, roleGuid, setupPulumiMocks, valueOf } from "../helpers/pulumi.ts";
 import { completeArgs, signAll } from "./fixtures.ts";
 
 const mocks = setupPulumiMocks();
@@ -39,9 +41,21 @@ async function args(overrides: Partial<EnclaveWorkloadArgs> = {}): Promise<Encla
     },
     mode: "confidential-node",
     kubeletIdentityClientId: KUBELET_CLIENT,
-    tpm: { mode: "hostPath", groupId: 113 },
     ...overrides,
   };
+}
+
+const JOB_NAME = new RegExp(`^cleanroom-${hash.slice(0, 12)}-[0-9a-f]{12}-1$`);
+const POLICY_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+const BINDING_TYPE = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+
+/** The Job name a workload gets with these overrides (fresh mocks, so names do not collide). */
+async function jobNameWith(overrides: Partial<EnclaveWorkloadArgs>): Promise<string> {
+  mocks.reset();
+  const w = new EnclaveWorkload("n", await args(overrides));
+  const name = await valueOf(w.jobName);
+  await mocks.settle();
+  return name;
 }
 
 function env(job: Record<string, any>): Record<string, string> {
@@ -62,8 +76,9 @@ describe("EnclaveWorkload", () => {
     const sa = mocks.one(K8sTypes.serviceAccount, "w-service-account").inputs;
     expect(sa.metadata).toMatchObject({ name: "cleanroom-enclave", namespace: "cleanroom" });
     expect(sa.metadata.annotations["azure.workload.identity/client-id"]).toBe(fakeGuid("client", DEFAULT_SUBSCRIPTION, "fraud-overlap-workload"));
-    expect(w.jobName).toBe(`cleanroom-${hash.slice(0, 16)}`);
-    expect(w.resultPrefix).toBe(`output/${hash}/${w.jobName}/`);
+    const jobName = await valueOf(w.jobName);
+    expect(jobName).toMatch(JOB_NAME);
+    expect(await valueOf(w.resultPrefix)).toBe(`output/${hash}/${jobName}/`);
   });
 
   it("lets the workload identity read each input container and write the output container, at container scope only", () => {
@@ -86,8 +101,9 @@ describe("EnclaveWorkload", () => {
 
   it("runs a hardened Job on the confidential pool only, with the env and mounts the enclave reads", () => {
     const job = mocks.one(K8sTypes.job, "w-job").inputs;
-    expect(job.metadata.name).toBe(`cleanroom-${hash.slice(0, 16)}`);
+    expect(job.metadata.name).toMatch(JOB_NAME);
     expect(job.metadata.annotations?.["pulumi.com/skipAwait"]).toBeUndefined();
+    expect(job.metadata.annotations["pulumi.com/replaceUnready"]).toBe("true");
     expect(job.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 604800 });
     const pod = job.spec.template;
     expect(pod.metadata.labels["azure.workload.identity/use"]).toBe("true");
@@ -97,16 +113,15 @@ describe("EnclaveWorkload", () => {
     expect(spec.restartPolicy).toBe("Never");
     expect(spec.nodeSelector).toEqual({ "cleanroom.io/enclave": "true" });
     expect(spec.tolerations).toEqual([{ key: "cleanroom.io/enclave", operator: "Equal", value: "true", effect: "NoSchedule" }]);
-    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, supplementalGroups: [113], seccompProfile: { type: "RuntimeDefault" } });
+    // Root, as Microsoft's AKS CVM sample runs AzureAttestSKR (the securityfs event log is root-only).
+    expect(spec.securityContext).toEqual({ runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } });
     const c = spec.containers[0];
     expect(c.image).toBe(contract.enclave.image);
     expect(c.image).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect(c.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
+    expect(c.securityContext).toEqual({
+      privileged: true,
+      allowPrivilegeEscalation: true,
       readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
       seccompProfile: { type: "RuntimeDefault" },
     });
     expect(c.resources).toEqual({ requests: { cpu: "3", memory: "10240Mi" }, limits: { cpu: "3", memory: "10240Mi" } });
@@ -118,7 +133,7 @@ describe("EnclaveWorkload", () => {
       CLEANROOM_ATTESTER: "cvm-skr",
       CLEANROOM_MAA_ENDPOINT: contract.attestation.authority,
       CLEANROOM_SCRATCH_DIR: "/scratch",
-      CLEANROOM_RUN_ID: `cleanroom-${hash.slice(0, 16)}`,
+      CLEANROOM_RUN_ID: job.metadata.name,
       CLEANROOM_MEMORY_LIMIT: "6144MB",
       CLEANROOM_THREADS: "3",
       CLEANROOM_IMAGE: contract.enclave.image,
@@ -127,11 +142,14 @@ describe("EnclaveWorkload", () => {
     const volumes = Object.fromEntries(spec.volumes.map((v: { name: string }) => [v.name, v]));
     expect(volumes.contract.configMap.name).toBe(`cleanroom-contract-${hash.slice(0, 16)}`);
     expect(volumes.scratch.emptyDir).toEqual({ medium: "Memory", sizeLimit: "3072Mi" });
+    expect(volumes.tmp.emptyDir).toEqual({ medium: "Memory", sizeLimit: "64Mi" });
     expect(volumes.tpm.hostPath).toEqual({ path: "/dev/tpmrm0", type: "CharDevice" });
+    expect(volumes.securityfs.hostPath).toEqual({ path: "/sys/kernel/security", type: "Directory" });
     const mounts = Object.fromEntries(c.volumeMounts.map((m: { name: string }) => [m.name, m]));
     expect(mounts.contract).toMatchObject({ mountPath: "/etc/cleanroom", readOnly: true });
     expect(mounts.scratch.mountPath).toBe("/scratch");
-    expect(mounts.tpm.mountPath).toBe("/dev/tpmrm0");
+    expect(mounts.tpm).toEqual({ name: "tpm", mountPath: "/dev/tpmrm0" });
+    expect(mounts.securityfs).toEqual({ name: "securityfs", mountPath: "/sys/kernel/security", readOnly: true });
   });
 
   it("allows no ingress and only DNS, public HTTPS and IMDS egress", () => {
@@ -148,22 +166,66 @@ describe("EnclaveWorkload", () => {
   it("talks to the cluster through a provider built from the kubeconfig, with Pod Security labels on the namespace", () => {
     const provider = mocks.one(K8sTypes.provider, "w-k8s");
     expect(provider.inputs.kubeconfig).toBe("{}");
-    for (const type of [K8sTypes.namespace, K8sTypes.serviceAccount, K8sTypes.configMap, K8sTypes.job, K8sTypes.networkPolicy]) {
+    for (const type of [K8sTypes.namespace, K8sTypes.serviceAccount, K8sTypes.configMap, K8sTypes.job, K8sTypes.networkPolicy, POLICY_TYPE, BINDING_TYPE]) {
       for (const r of mocks.all(type)) expect(r.provider, `${type} ${r.name}`).toMatch(/pulumi:providers:kubernetes::w-k8s::/);
     }
     const ns = mocks.one(K8sTypes.namespace, "w-namespace").inputs.metadata;
-    expect(ns.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" });
+    expect(ns.labels).toEqual({
+      "pod-security.kubernetes.io/enforce": "privileged",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/audit": "restricted",
+    });
   });
 
-  it("requests a device-plugin resource instead of a hostPath in devicePlugin mode, and enforces the restricted profile", async () => {
-    mocks.reset();
-    new EnclaveWorkload("d", await args({ tpm: { mode: "devicePlugin", groupId: 113, resourceName: "squat.ai/tpmrm0" }, runSuffix: "rerun1" }));
-    await mocks.settle();
-    const job = mocks.one(K8sTypes.job, "d-job").inputs;
-    expect(job.metadata.name).toBe(`cleanroom-${hash.slice(0, 16)}-rerun1`);
-    expect(job.spec.template.spec.containers[0].resources.limits["squat.ai/tpmrm0"]).toBe("1");
-    expect(job.spec.template.spec.volumes.map((v: { name: string }) => v.name)).not.toContain("tpm");
-    expect(mocks.one(K8sTypes.namespace, "d-namespace").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  it("admits on the enclave pool only pods whose every image is the pinned enclave image, plus AKS's system DaemonSets", () => {
+    const policy = mocks.one(POLICY_TYPE, "w-enclave-admission").inputs;
+    expect(policy.metadata.name).toBe("cleanroom-enclave-pool-images");
+    expect(policy.spec.failurePolicy).toBe("Fail");
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([
+      { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"] },
+    ]);
+    const [match] = policy.spec.matchConditions;
+    expect(match.name).toBe("targets-enclave-pool");
+    expect(match.expression).toContain('t.key == "cleanroom.io/enclave"');
+    expect(match.expression).toContain('t.operator == "Exists"');
+    expect(match.expression).toContain('object.spec.nodeName.startsWith("aks-enclave-")');
+    const variables = Object.fromEntries(policy.spec.variables.map((v: { name: string; expression: string }) => [v.name, v.expression]));
+    for (const field of ["containers", "initContainers", "ephemeralContainers"]) expect(variables.images).toContain(`object.spec.${field}`);
+    expect(variables.systemDaemonSet).toContain('request.namespace == "kube-system"');
+    expect(variables.systemDaemonSet).toContain('r.kind == "DaemonSet"');
+    for (const ds of AKS_SYSTEM_DAEMONSETS) expect(variables.systemDaemonSet).toContain(`"${ds}"`);
+    const [validation] = policy.spec.validations;
+    expect(validation.expression).toContain(`variables.images.all(i, i == "${contract.enclave.image}")`);
+    expect(validation.expression).toContain('i.startsWith("mcr.microsoft.com/")');
+    expect(validation.message).toContain(contract.enclave.image);
+    const binding = mocks.one(BINDING_TYPE, "w-enclave-admission-binding").inputs;
+    expect(binding.spec).toEqual({ policyName: "cleanroom-enclave-pool-images", validationActions: ["Deny"] });
+  });
+
+  it("names the Job after its whole pod template and the run attempt", async () => {
+    const base = await jobNameWith({});
+    expect(base).toMatch(JOB_NAME);
+    expect(await jobNameWith({})).toBe(base);
+    const changed = [
+      await jobNameWith({ attempt: 2 }),
+      await jobNameWith({ resources: { cpu: "2" } }),
+      await jobNameWith({ resources: { scratchMiB: 2048 } }),
+      await jobNameWith({ kubeletIdentityClientId: fakeGuid("other-kubelet") }),
+      await jobNameWith({ storage: { ...(await args()).storage, blobEndpoint: "https://other.blob.core.windows.net" } }),
+    ];
+    expect(changed[0]).toBe(base.replace(/-1$/, "-2"));
+    expect(new Set([base, ...changed]).size).toBe(changed.length + 1);
+    // The pool name shapes the admission policy, not the pod: same template, same name.
+    expect(await jobNameWith({ enclavePoolName: "tee" })).toBe(base);
+    expect(mocks.one(POLICY_TYPE, "n-enclave-admission").inputs.spec.matchConditions[0].expression).toContain('startsWith("aks-tee-")');
+  });
+
+  it("hashes any change of the pod template", () => {
+    const template = { spec: { containers: [{ name: "enclave", image: "a" }] } };
+    expect(podTemplateHash(template)).toBe(podTemplateHash(structuredClone(template)));
+    expect(podTemplateHash(template)).not.toBe(podTemplateHash({ spec: { containers: [{ name: "enclave", image: "b" }] } }));
+    expect(enclaveJobName("a".repeat(64), "b".repeat(64))).toBe(`cleanroom-${"a".repeat(12)}-${"b".repeat(12)}-1`);
+    expect(enclaveJobName("a".repeat(64), "b".repeat(64), 9999).length).toBeLessThanOrEqual(63);
   });
 
   it("refuses approvals that were not verified, unpinned images, other modes and impossible memory budgets", async () => {
@@ -174,20 +236,19 @@ describe("EnclaveWorkload", () => {
       approvals: forged,
       contract: { ...contract, enclave: { image: "ghcr.io/example/enclave:latest" } },
       mode: "confidential-container",
-      tpm: { mode: "hostPath", groupId: 0 },
       resources: { memoryMiB: 2048, scratchMiB: 1024 },
-      runSuffix: "Bad Suffix",
+      attempt: 0,
+      enclavePoolName: "Enclave",
     });
     expect(issues.map((i) => `${i.path}:${i.rule}`).sort()).toEqual([
       "approvals:approvals-not-verified",
+      "attempt:range",
       "contract.enclave.image:image-not-pinned",
+      "enclavePoolName:agent-pool-name",
       "mode:isolation-mode-not-provisioned",
       "resources.memoryMiB:memory-budget",
-      "runSuffix:k8s-name",
-      "tpm.groupId:gid",
     ]);
-    expect(validateEnclaveWorkloadArgs({ ...good, tpm: undefined }).map((i) => i.rule)).toEqual(["required"]);
+    expect(validateEnclaveWorkloadArgs({ ...good, attempt: 1.5 }).map((i) => `${i.path}:${i.rule}`)).toEqual(["attempt:range"]);
     expect(() => new EnclaveWorkload("forged", { ...good, approvals: forged })).toThrow(/approvals-not-verified/);
-    expect(enclaveJobName("f".repeat(64))).toMatch(/^cleanroom-f{16}$/);
   });
 });

@@ -46,7 +46,8 @@ describe.each(EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, stack
     const approvals = JSON.parse(configOf(stack)[`${NS}:approvals`]!);
     expect((await verifyApprovals(contract, approvals)).ok).toBe(true);
     const job = report.resources.find((r) => r.type === K8sTypes.job)!;
-    expect(job.inputs.metadata.name).toBe(`cleanroom-${(outputs.contractHash as string).slice(0, 16)}`);
+    expect(job.inputs.metadata.name).toMatch(new RegExp(`^cleanroom-${(outputs.contractHash as string).slice(0, 12)}-[0-9a-f]{12}-1$`));
+    expect(job.inputs.metadata.annotations["pulumi.com/replaceUnready"]).toBe("true");
     const cm = report.resources.find((r) => r.type === K8sTypes.configMap)!;
     expect(JSON.parse(cm.inputs.data["contract.json"])).toEqual(contract);
     const partyOutputs = outputs.parties as Record<string, { keyId: string; vaultUri: string }>;
