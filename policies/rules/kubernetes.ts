@@ -94,14 +94,42 @@ export const k8sEnclaveImageDigest: CleanRoomResourcePolicy = {
   }),
 };
 
+/** The vTPM device node and the TCG event log directory Microsoft's CVM attestation tools read. */
+const VTPM_DEVICE = "/dev/tpmrm0";
+const SECURITYFS = "/sys/kernel/security";
+
+function hostPathVolume(pod: PodTemplate, volumeName: unknown): Props | undefined {
+  const volumes: unknown = pod.spec.volumes;
+  if (!Array.isArray(volumes)) return undefined;
+  return (volumes as Props[]).find((v) => v.name === volumeName)?.hostPath;
+}
+
+/**
+ * The one container allowed to run privileged and as root: the CVM attester that mounts the vTPM
+ * device. A host character device in an unprivileged container is denied by the device cgroup
+ * (kubernetes#79090), so Microsoft's AKS CVM attestation sample runs privileged with exactly the vTPM
+ * and a read-only securityfs; the privilege is what the attestation needs, and the node is the trust
+ * boundary in this mode anyway (README threat model).
+ */
+function isVtpmAttester(container: Props, pod: PodTemplate): boolean {
+  const mounts: unknown = container.volumeMounts;
+  if (!Array.isArray(mounts)) return false;
+  return (mounts as Props[]).some((m) => {
+    const hostPath = hostPathVolume(pod, m.name);
+    return hostPath?.path === VTPM_DEVICE && hostPath.type === "CharDevice";
+  });
+}
+
 export const k8sEnclaveNonRoot: CleanRoomResourcePolicy = {
   name: "k8s-enclave-non-root",
-  description: "Enclave containers run as a non-root user (runAsNonRoot true, runAsUser not 0), at pod or container level.",
+  description:
+    "Enclave containers run as a non-root user (runAsNonRoot true, runAsUser not 0), at pod or container level; only the vTPM attester container (it mounts /dev/tpmrm0) may run as root.",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser on the pod (enclavePodTemplate uses 65532).",
   configSchema: scopeOnlyConfig.schema,
   validateResource: forEnclaveContainers((container, pod, where, report) => {
+    if (isVtpmAttester(container, pod)) return;
     const podContext = pod.spec.securityContext ?? {};
     const context = container.securityContext ?? {};
     const nonRoot = context.runAsNonRoot ?? podContext.runAsNonRoot;
@@ -113,12 +141,14 @@ export const k8sEnclaveNonRoot: CleanRoomResourcePolicy = {
 
 export const k8sEnclaveNoPrivilegeEscalation: CleanRoomResourcePolicy = {
   name: "k8s-enclave-no-privilege-escalation",
-  description: "Enclave containers are not privileged and cannot gain privileges (allowPrivilegeEscalation: false).",
+  description:
+    "Enclave containers are not privileged and cannot gain privileges (allowPrivilegeEscalation: false); only the vTPM attester container (it mounts /dev/tpmrm0) may be privileged.",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Set securityContext.allowPrivilegeEscalation: false and privileged: false on every container, and drop all capabilities.",
   configSchema: scopeOnlyConfig.schema,
-  validateResource: forEnclaveContainers((container, _pod, where, report) => {
+  validateResource: forEnclaveContainers((container, pod, where, report) => {
+    if (isVtpmAttester(container, pod)) return;
     const context = container.securityContext ?? {};
     if (context.privileged === true) report(`${where} is privileged.`);
     if (context.allowPrivilegeEscalation !== false) report(`${where} does not set allowPrivilegeEscalation: false.`);
@@ -135,11 +165,11 @@ const hostAccessConfig = defineWorkloadConfig<{ allowedHostPathDevices: string[]
 export const k8sEnclaveNoHostAccess: CleanRoomResourcePolicy = {
   name: "k8s-enclave-no-host-access",
   description:
-    "Enclave pods mount nothing from the node except the allow-listed character devices (default: the vTPM /dev/tpmrm0) and share no host namespace (network, PID, IPC).",
+    "Enclave pods mount nothing from the node except the allow-listed character devices (default: the vTPM /dev/tpmrm0) and /sys/kernel/security read-only (the TCG event log), and share no host namespace (network, PID, IPC).",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps:
-    'Remove hostPath volumes and hostNetwork/hostPID/hostIPC; for the vTPM use hostPath { path: "/dev/tpmrm0", type: "CharDevice" } or a device plugin (workload.tpm.mode devicePlugin).',
+    'Remove hostPath volumes and hostNetwork/hostPID/hostIPC; for the vTPM use hostPath { path: "/dev/tpmrm0", type: "CharDevice" } and hostPath { path: "/sys/kernel/security", type: "Directory" } mounted readOnly (EnclaveWorkload does).',
   configSchema: hostAccessConfig.schema,
   validateResource: forEnclavePods(hostAccessConfig, (pod, config, where, report) => {
     for (const flag of ["hostNetwork", "hostPID", "hostIPC"] as const) {
@@ -151,6 +181,15 @@ export const k8sEnclaveNoHostAccess: CleanRoomResourcePolicy = {
       const hostPath = volume.hostPath;
       if (!hostPath) continue;
       const path = hostPath.path;
+      if (path === SECURITYFS) {
+        // The TCG event log the guest attestation library sends: read-only, and only as a directory.
+        const writable = containersOf(pod.spec).filter(({ container }) =>
+          Array.isArray(container.volumeMounts) && (container.volumeMounts as Props[]).some((m) => m.name === volume.name && m.readOnly !== true),
+        );
+        if (hostPath.type !== "Directory") report(`${where} mounts ${SECURITYFS} (volume "${String(volume.name)}") without type "Directory".`);
+        for (const { name } of writable) report(`${where} container "${name}" mounts ${SECURITYFS} writable; it must be readOnly: true.`);
+        continue;
+      }
       if (typeof path !== "string" || !config.allowedHostPathDevices.includes(path)) {
         report(`${where} mounts hostPath ${JSON.stringify(path ?? null)} (volume "${String(volume.name)}"); only ${config.allowedHostPathDevices.join(", ") || "no host path"} may be mounted.`);
       } else if (hostPath.type !== "CharDevice") {

@@ -139,10 +139,8 @@ export const jobProps = () => ({
               runAsNonRoot: true,
               runAsUser: 65532,
             },
-            volumeMounts: [
-              { mountPath: "/scratch", name: "scratch" },
-              { mountPath: "/dev/tpmrm0", name: "tpm" },
-            ],
+            // No vTPM mount: the non-root and privilege rules apply in full (vtpmAttesterJobProps is the exception).
+            volumeMounts: [{ mountPath: "/scratch", name: "scratch" }],
           },
         ],
         volumes: [
@@ -153,6 +151,21 @@ export const jobProps = () => ({
     },
   },
 });
+
+/** The confidential-node Job as EnclaveWorkload writes it: privileged root with the vTPM and a read-only securityfs. */
+export function vtpmAttesterJobProps(securityfsReadOnly = true) {
+  const props = jobProps();
+  const spec = props.spec.template.spec as Record<string, any>;
+  spec.securityContext = { seccompProfile: { type: "RuntimeDefault" } };
+  spec.containers[0].securityContext = { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true };
+  spec.containers[0].volumeMounts = [
+    { mountPath: "/scratch", name: "scratch" },
+    { mountPath: "/dev/tpmrm0", name: "tpm" },
+    { mountPath: "/sys/kernel/security", name: "securityfs", readOnly: securityfsReadOnly },
+  ];
+  spec.volumes.push({ name: "securityfs", hostPath: { path: "/sys/kernel/security", type: "Directory" } });
+  return props;
+}
 
 /** A deep copy of `value` with the dotted `path` set (undefined deletes it). Numeric segments index arrays. */
 export function withValue<T>(value: T, path: string, newValue: unknown): T {

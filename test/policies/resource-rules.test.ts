@@ -40,6 +40,7 @@ import {
   containerProps,
   grantProps,
   jobProps,
+  vtpmAttesterJobProps,
   keyProps,
   keyScope,
   KUBELET,
@@ -367,6 +368,7 @@ const cases: RuleCase[] = [
     pass: [
       { why: "non-root at both levels", props: jobProps() },
       { why: "non-root at pod level only", props: jobWith(container("securityContext"), { readOnlyRootFilesystem: true }) },
+      { why: "root only in the vTPM attester container (it mounts /dev/tpmrm0)", props: vtpmAttesterJobProps() },
     ],
     fail: [
       { why: "required at neither level", props: withValue(jobWith(container("securityContext"), {}), pod("securityContext.runAsNonRoot"), undefined), message: /does not set runAsNonRoot: true/ },
@@ -378,8 +380,12 @@ const cases: RuleCase[] = [
   {
     policy: k8sEnclaveNoPrivilegeEscalation,
     type: T.job,
-    pass: [{ why: "locked down", props: jobProps() }],
+    pass: [
+      { why: "locked down", props: jobProps() },
+      { why: "privileged only in the vTPM attester container (it mounts /dev/tpmrm0)", props: vtpmAttesterJobProps() },
+    ],
     fail: [
+      { why: "privileged without the vTPM", props: withValue(jobWith(container("securityContext.privileged"), true), pod("volumes"), [{ name: "scratch", emptyDir: { medium: "Memory" } }]), message: /container "enclave" is privileged/ },
       { why: "escalation allowed", props: jobWith(container("securityContext.allowPrivilegeEscalation"), true), message: /does not set allowPrivilegeEscalation: false/ },
       { why: "privileged", props: jobWith(container("securityContext.privileged"), true), message: /container "enclave" is privileged/ },
     ],
@@ -390,12 +396,14 @@ const cases: RuleCase[] = [
     type: T.job,
     pass: [
       { why: "the vTPM device only", props: jobProps() },
+      { why: "the vTPM device and a read-only securityfs", props: vtpmAttesterJobProps() },
       { why: "no host path at all (device plugin mode)", props: jobWith(pod("volumes"), [{ name: "scratch", emptyDir: { medium: "Memory" } }]) },
     ],
     fail: [
       { why: "docker socket", props: jobWith(pod("volumes.1.hostPath"), { path: "/var/run/docker.sock" }), message: /mounts hostPath "\/var\/run\/docker.sock" \(volume "tpm"\); only \/dev\/tpmrm0 may be mounted/ },
       { why: "vTPM path without CharDevice", props: jobWith(pod("volumes.1.hostPath.type"), ""), message: /without type "CharDevice"/ },
       { why: "host network", props: jobWith(pod("hostNetwork"), true), message: /sets hostNetwork: true/ },
+      { why: "securityfs writable", props: vtpmAttesterJobProps(false), message: /mounts \/sys\/kernel\/security writable/ },
       { why: "vTPM not allow-listed", props: jobProps(), config: { allowedHostPathDevices: [] }, message: /only no host path may be mounted/ },
     ],
     unknown: { why: "host path unknown", props: jobWith(pod("volumes.1.hostPath.path"), UNKNOWN) },
