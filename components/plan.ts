@@ -43,6 +43,7 @@ import type { PrincipalRef } from "./roles.ts";
 import { validateSharedStorageArgs } from "./storage.ts";
 import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
 import { imageProblem, type EnclaveWorkloadArgs } from "./workload.ts";
+import { ccePolicyHostdata, enclaveContainerGroupName, validateEnclaveContainerOptions, type EnclaveContainerOptions } from "./enclave-container-group.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 
 export interface CleanRoomPartyArgs {
@@ -105,8 +106,13 @@ export interface CleanRoomArgs {
   tenantId: string;
   /** Changes globally unique names (vaults, storage, attestation); default: the collaboration name. */
   namingSeed?: string;
-  /** Default "confidential-node" (the only mode provisioned). */
+  /**
+   * Default "confidential-node" (AKS confidential node pool). "confidential-container" runs the
+   * enclave as a Confidential ACI container group instead and creates no cluster; it needs `enclave`.
+   */
   isolationMode?: IsolationMode;
+  /** Confidential-container mode only: the container security policy, SKR sidecar and run attempt. */
+  enclave?: EnclaveContainerOptions;
   /** Default: a dedicated provider. */
   attestation?: { kind: "dedicated"; providerName?: string } | { kind: "shared" };
   parties: CleanRoomPartyArgs[];
@@ -158,6 +164,8 @@ export interface CleanRoomPlan {
   /** https://<account>.blob.core.windows.net/<output>/<contractHash>/ */
   resultLocation?: string;
   phase: CleanRoomPhase;
+  /** Confidential-container mode, once the contract exists: the group's physical name. */
+  enclaveContainerGroupName?: string;
 }
 
 function attestationChoice(args: CleanRoomArgs, naming: NamingContext): AttestationChoice {
@@ -177,13 +185,11 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
 
   const mode = args.isolationMode ?? "confidential-node";
   if (mode === "confidential-container") {
-    out.add(
-      "isolationMode",
-      "isolation-mode-not-provisioned",
-      "confidential-container needs Confidential ACI virtual nodes, which this project does not provision yet; use confidential-node (the protocol and policies already support both)",
-    );
+    out.addAll("enclave", validateEnclaveContainerOptions(args.enclave));
   } else if (mode !== "confidential-node") {
-    out.add("isolationMode", "enum", `must be "confidential-node"; got "${String(mode)}"`);
+    out.add("isolationMode", "enum", `must be "confidential-node" or "confidential-container"; got "${String(mode)}"`);
+  } else if (args.enclave !== undefined) {
+    out.add("enclave", "container-mode-only", 'enclave settings (ccePolicy, skrSidecarImage) apply to isolationMode "confidential-container" only; a confidential node has no container policy');
   }
 
   // Parties.
@@ -276,7 +282,8 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     if (i.path === "location") out.add("location", i.rule, i.message);
     else out.addAll("attestation", [i]);
   }
-  const clusterIssues = validateConfidentialClusterArgs({
+  // No cluster exists in confidential-container mode, so its options are not checked there.
+  const clusterIssues = mode === "confidential-container" ? [] : validateConfidentialClusterArgs({
     resourceGroupName: "-",
     location: args.location,
     clusterName: clusterName(naming),
@@ -357,7 +364,13 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
   const naming = namingContext(args.collaboration, args.namingSeed);
   const choice = attestationChoice(args, naming);
   const endpoint = expectedAttestationEndpoint({ location: args.location, choice });
-  const attestationRequirements: AttestationRequirements = { authority: endpoint, mode: args.isolationMode ?? "confidential-node" };
+  const mode = args.isolationMode ?? "confidential-node";
+  // Container mode pins the container policy: hostdata = sha256 of the decoded ccePolicy, in every
+  // party's release policy and in the contract.
+  const attestationRequirements: AttestationRequirements =
+    mode === "confidential-container"
+      ? { authority: endpoint, mode, hostdata: ccePolicyHostdata(args.enclave!.ccePolicy) }
+      : { authority: endpoint, mode };
 
   const parties: PartyPlan[] = args.parties.map((p) => {
     const vName = p.vaultName ?? vaultName(naming, p.name);
@@ -414,6 +427,7 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
     pendingContractInputs: pending,
     resultLocation: hash ? `${blobEndpoint(account)}/${OUTPUT_CONTAINER_NAME}/${hash}/` : undefined,
     phase: !contract ? "awaiting-contract-inputs" : args.approvals ? "approved" : "awaiting-approvals",
+    ...(hash && mode === "confidential-container" ? { enclaveContainerGroupName: enclaveContainerGroupName(args.collaboration, hash, args.enclave!.runAttempt) } : {}),
   };
 }
 
