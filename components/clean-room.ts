@@ -3,10 +3,12 @@
 // complete and every dataset owner approved it — the enclave workload. CleanRoom only wires; names,
 // policies and the contract come from planCleanRoom().
 import * as pulumi from "@pulumi/pulumi";
+import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import { canonicalJson, COLLABORATION_TAG, type Contract, type ReleasePolicy } from "../enclave-app/src/protocol/index.ts";
 import { Attestation } from "./attestation.ts";
 import { ConfidentialCluster } from "./cluster.ts";
+import { EnclaveContainerGroup } from "./enclave-container-group.ts";
 import { Network } from "./network.ts";
 import { PartyVault } from "./party-vault.ts";
 import { planCleanRoom, type CleanRoomArgs, type CleanRoomPhase, type CleanRoomPlan } from "./plan.ts";
@@ -30,11 +32,12 @@ export class CleanRoom extends pulumi.ComponentResource {
   readonly plan: CleanRoomPlan;
   readonly phase: CleanRoomPhase;
   readonly resourceGroupName: pulumi.Output<string>;
-  readonly clusterName: pulumi.Output<string>;
-  readonly clusterId: pulumi.Output<string>;
-  readonly oidcIssuerUrl: pulumi.Output<string>;
+  // The cluster outputs are undefined in confidential-container mode, which creates no cluster.
+  readonly clusterName: pulumi.Output<string> | undefined;
+  readonly clusterId: pulumi.Output<string> | undefined;
+  readonly oidcIssuerUrl: pulumi.Output<string> | undefined;
   /** Secret. */
-  readonly kubeconfig: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string> | undefined;
   readonly parties: Record<string, PartyOutputs>;
   readonly storageAccountName: string;
   readonly blobEndpoint: string;
@@ -46,6 +49,10 @@ export class CleanRoom extends pulumi.ComponentResource {
   readonly contractHash: string | undefined;
   readonly resultLocation: string | undefined;
   readonly workload: EnclaveWorkload | undefined;
+  /** Confidential-container mode, once approved: the enclave's container group. */
+  readonly enclaveGroup: EnclaveContainerGroup | undefined;
+  /** Confidential-container mode: the user-assigned identity the enclave runs as. */
+  readonly enclaveIdentityPrincipalId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: CleanRoomArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLEAN_ROOM_TYPE, name, {}, opts);
@@ -59,7 +66,7 @@ export class CleanRoom extends pulumi.ComponentResource {
         pulumi.log.warn(
           `party "${p.name}": its vault is in tenant ${p.tenantId}, not the collaboration tenant ${args.tenantId}. ` +
             `Azure RBAC cannot grant a role to a managed identity of another tenant, so the release role assignment ` +
-            `for the cluster's kubelet identity will be rejected; see docs/infrastructure.md "Parties in other tenants".`,
+            `for the enclave's release identity (kubelet identity, or the container group's identity) will be rejected; see docs/infrastructure.md "Parties in other tenants".`,
           this,
         );
       }
@@ -71,9 +78,17 @@ export class CleanRoom extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const containerMode = plan.attestationRequirements.mode === "confidential-container";
     const network = new Network(
       `${name}-network`,
-      { resourceGroupName: group.name, location: args.location, vnetName: plan.vnetName, ...args.network, tags },
+      {
+        resourceGroupName: group.name,
+        location: args.location,
+        vnetName: plan.vnetName,
+        ...args.network,
+        ...(containerMode ? { containerSubnet: {} } : {}),
+        tags,
+      },
       { parent: this },
     );
 
@@ -83,7 +98,8 @@ export class CleanRoom extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const cluster = new ConfidentialCluster(
+    // Confidential-container mode needs no cluster: the enclave is a Confidential ACI group.
+    const cluster = containerMode ? undefined : new ConfidentialCluster(
       `${name}-cluster`,
       {
         resourceGroupName: group.name,
@@ -102,8 +118,19 @@ export class CleanRoom extends pulumi.ComponentResource {
     );
 
     // In confidential-node mode Microsoft's release tool authenticates through IMDS, i.e. as the
-    // kubelet identity: that identity, and only on each party's key, gets the release role.
-    const releasePrincipalId = cluster.kubeletIdentity.principalId;
+    // kubelet identity: that identity, and only on each party's key, gets the release role. In
+    // confidential-container mode the enclave calls Key Vault itself, as the group's user-assigned
+    // identity, which exists from phase 1 so the vaults can grant it the role.
+    const enclaveIdentity = containerMode
+      ? new managedidentity.UserAssignedIdentity(
+          `${name}-enclave-identity`,
+          { resourceGroupName: group.name, location: args.location, resourceName: plan.identities.workload, tags },
+          { parent: this },
+        )
+      : undefined;
+    const releasePrincipalId = enclaveIdentity ? enclaveIdentity.principalId : cluster!.kubeletIdentity.principalId;
+    // The subnet the enclave runs in is the only one vault and storage firewalls admit.
+    const enclaveSubnetId = containerMode ? network.containerSubnetId! : network.nodeSubnetId;
     const partyIpRanges = args.parties.flatMap((p) => p.ipRanges ?? []);
 
     this.parties = {};
@@ -136,7 +163,7 @@ export class CleanRoom extends pulumi.ComponentResource {
           admins: party.admins,
           uploaders: party.uploaders,
           releasePrincipalId,
-          allowedSubnetIds: [network.nodeSubnetId],
+          allowedSubnetIds: [enclaveSubnetId],
           allowedIpRanges: party.ipRanges,
           tags,
         },
@@ -165,7 +192,7 @@ export class CleanRoom extends pulumi.ComponentResource {
         accountName: plan.storageAccountName,
         parties: args.parties.map((p) => ({ name: p.name, uploaders: p.uploaders })),
         outputReaders: dedupePrincipals(outputReaders),
-        allowedSubnetIds: [network.nodeSubnetId],
+        allowedSubnetIds: [enclaveSubnetId],
         allowedIpRanges: [...new Set(partyIpRanges)],
         skuName: args.storage?.skuName,
         deleteRetentionDays: args.storage?.deleteRetentionDays,
@@ -174,7 +201,35 @@ export class CleanRoom extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    if (plan.contract && args.approvals) {
+    this.enclaveGroup = undefined;
+    if (plan.contract && args.approvals && containerMode) {
+      this.workload = undefined;
+      this.enclaveGroup = new EnclaveContainerGroup(
+        `${name}-enclave`,
+        {
+          ...args.enclave!,
+          resourceGroupName: group.name,
+          location: args.location,
+          groupName: plan.enclaveContainerGroupName!,
+          contract: plan.contract,
+          approvals: args.approvals,
+          storage: {
+            blobEndpoint: storage.blobEndpoint,
+            inputContainerIds: Object.fromEntries(
+              [...new Set(plan.contract.datasets.map((d) => d.owner))].map((owner) => [owner, storage.inputContainers[owner]!.id]),
+            ),
+            outputContainerName: storage.outputContainer.name,
+            outputContainerId: storage.outputContainer.id,
+          },
+          subnetId: enclaveSubnetId,
+          identity: { id: enclaveIdentity!.id, clientId: enclaveIdentity!.clientId, principalId: enclaveIdentity!.principalId },
+          attestationEndpoint: attestation.endpoint,
+          tags,
+        },
+        // The run needs every party's key and its release role assignment in place.
+        { parent: this, dependsOn: vaults },
+      );
+    } else if (plan.contract && args.approvals && cluster) {
       this.workload = new EnclaveWorkload(
         `${name}-workload`,
         {
@@ -208,10 +263,11 @@ export class CleanRoom extends pulumi.ComponentResource {
     }
 
     this.resourceGroupName = group.name;
-    this.clusterName = cluster.clusterName;
-    this.clusterId = cluster.clusterId;
-    this.oidcIssuerUrl = cluster.oidcIssuerUrl;
-    this.kubeconfig = cluster.kubeconfig;
+    this.clusterName = cluster?.clusterName;
+    this.clusterId = cluster?.clusterId;
+    this.oidcIssuerUrl = cluster?.oidcIssuerUrl;
+    this.kubeconfig = cluster?.kubeconfig;
+    this.enclaveIdentityPrincipalId = enclaveIdentity?.principalId;
     this.storageAccountName = storage.accountName;
     this.blobEndpoint = storage.blobEndpoint;
     this.attestationEndpoint = attestation.endpoint;

@@ -14,7 +14,36 @@ export {
   type CleanRoomPhase,
   type PartyPlan,
 } from "./plan.ts";
-export { Network, validateNetworkArgs, NETWORK_TYPE, NODE_SUBNET_SERVICE_ENDPOINTS, type NetworkArgs } from "./network.ts";
+export {
+  Network,
+  validateNetworkArgs,
+  NETWORK_TYPE,
+  NODE_SUBNET_SERVICE_ENDPOINTS,
+  CONTAINER_SUBNET_DELEGATION,
+  DEFAULT_CONTAINER_SUBNET,
+  type NetworkArgs,
+} from "./network.ts";
+export {
+  EnclaveContainerGroup,
+  validateEnclaveContainerGroupArgs,
+  validateEnclaveContainerOptions,
+  enclaveContainerGroupName,
+  ccePolicyProblem,
+  ENCLAVE_CONTAINER_GROUP_TYPE,
+  SKR_SIDECAR_IMAGE,
+  type EnclaveContainerGroupArgs,
+  type EnclaveContainerOptions,
+} from "./enclave-container-group.ts";
+export {
+  waitForEnclaveExit,
+  armContainerGroupReader,
+  defaultContainerGroupReader,
+  EnclaveRunFailedError,
+  CONTAINER_GROUP_READER_SYMBOL,
+  type ContainerGroupReader,
+  type ContainerGroupView,
+  type EnclaveRunResult,
+} from "./enclave-run.ts";
 export {
   Attestation,
   validateAttestationArgs,

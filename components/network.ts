@@ -15,6 +15,12 @@ export interface NetworkArgs {
   addressSpace?: string;
   /** Node subnet; must lie inside addressSpace. Default 10.40.0.0/20 (4096 addresses, enough for Azure CNI overlay nodes). */
   nodeSubnetPrefix?: string;
+  /**
+   * Confidential-container mode: also create a subnet delegated to Azure Container Instances for the
+   * enclave's container group. Default prefix 10.40.16.0/24; must lie inside addressSpace and not
+   * overlap the node subnet.
+   */
+  containerSubnet?: { prefix?: string };
   tags?: Record<string, string>;
 }
 
@@ -22,6 +28,9 @@ export const DEFAULT_ADDRESS_SPACE = "10.40.0.0/16";
 export const DEFAULT_NODE_SUBNET = "10.40.0.0/20";
 /** Service endpoints the node subnet needs so vault and storage network rules can name it. */
 export const NODE_SUBNET_SERVICE_ENDPOINTS = ["Microsoft.KeyVault", "Microsoft.Storage"] as const;
+export const DEFAULT_CONTAINER_SUBNET = "10.40.16.0/24";
+/** ACI can only be injected into a subnet delegated to it (and nothing else may use that subnet). */
+export const CONTAINER_SUBNET_DELEGATION = "Microsoft.ContainerInstance/containerGroups";
 
 export function validateNetworkArgs(args: NetworkArgs): ValidationIssue[] {
   const out = new IssueList();
@@ -39,12 +48,26 @@ export function validateNetworkArgs(args: NetworkArgs): ValidationIssue[] {
   if (parseCidr(space) && parsedSubnet && !cidrContains(space, subnet)) {
     out.add("nodeSubnetPrefix", "subnet-outside-vnet", `"${subnet}" is not inside the address space "${space}"`);
   }
+  if (args.containerSubnet) {
+    const aci = args.containerSubnet.prefix ?? DEFAULT_CONTAINER_SUBNET;
+    const parsed = parseCidr(aci);
+    if (!parsed) out.add("containerSubnet.prefix", "cidr", `"${aci}" is not an IPv4 CIDR range`);
+    else if (parsed.prefix > 28) out.add("containerSubnet.prefix", "subnet-too-small", `"${aci}" is smaller than /28, the smallest subnet ACI accepts`);
+    if (parsed && parseCidr(space) && !cidrContains(space, aci)) {
+      out.add("containerSubnet.prefix", "subnet-outside-vnet", `"${aci}" is not inside the address space "${space}"`);
+    }
+    if (parsed && parsedSubnet && (cidrContains(subnet, aci) || cidrContains(aci, subnet))) {
+      out.add("containerSubnet.prefix", "subnet-overlap", `"${aci}" overlaps the node subnet "${subnet}"`);
+    }
+  }
   return out.issues;
 }
 
 export class Network extends pulumi.ComponentResource {
   readonly vnetId: pulumi.Output<string>;
   readonly nodeSubnetId: pulumi.Output<string>;
+  /** Only with args.containerSubnet. */
+  readonly containerSubnetId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NETWORK_TYPE, name, {}, opts);
@@ -77,8 +100,29 @@ export class Network extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (args.containerSubnet) {
+      const aci = new network.Subnet(
+        `${name}-containers`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          virtualNetworkName: vnet.name,
+          subnetName: "containers",
+          addressPrefix: args.containerSubnet.prefix ?? DEFAULT_CONTAINER_SUBNET,
+          delegations: [{ name: "aci", serviceName: CONTAINER_SUBNET_DELEGATION }],
+          // The same endpoints as the node subnet: vault and storage firewalls admit this subnet by id.
+          serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
+          privateEndpointNetworkPolicies: "Enabled",
+        },
+        // Azure serialises writes to one VNet's subnets; concurrent creates fail with AnotherOperationInProgress.
+        { parent: this, dependsOn: [subnet] },
+      );
+      this.containerSubnetId = aci.id;
+    } else {
+      this.containerSubnetId = undefined;
+    }
+
     this.vnetId = vnet.id;
     this.nodeSubnetId = subnet.id;
-    this.registerOutputs({ vnetId: this.vnetId, nodeSubnetId: this.nodeSubnetId });
+    this.registerOutputs({ vnetId: this.vnetId, nodeSubnetId: this.nodeSubnetId, containerSubnetId: this.containerSubnetId });
   }
 }

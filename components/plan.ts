@@ -12,6 +12,7 @@ import {
   DATASET_NAME,
   PARTY_TAG,
   POLICY_HASH,
+  ccePolicyHostdata,
   contractHash,
   validateContract,
   type AttestationRequirements,
@@ -44,6 +45,7 @@ import type { PrincipalRef } from "./roles.ts";
 import { validateSharedStorageArgs } from "./storage.ts";
 import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
 import { imageProblem, type EnclaveWorkloadArgs } from "./workload.ts";
+import { enclaveContainerGroupName, validateEnclaveContainerOptions, type EnclaveContainerOptions } from "./enclave-container-group.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 
 export interface CleanRoomPartyArgs {
@@ -106,8 +108,13 @@ export interface CleanRoomArgs {
   tenantId: string;
   /** Changes globally unique names (vaults, storage, attestation); default: the collaboration name. */
   namingSeed?: string;
-  /** Default "confidential-node" (the only mode provisioned). */
+  /**
+   * Default "confidential-node" (AKS confidential node pool). "confidential-container" runs the
+   * enclave as a Confidential ACI container group instead and creates no cluster; it needs `enclave`.
+   */
   isolationMode?: IsolationMode;
+  /** Confidential-container mode only: the container security policy, SKR sidecar and run attempt. */
+  enclave?: EnclaveContainerOptions;
   /**
    * Default: the shared regional provider, whose attestation policy nobody can alter. A dedicated
    * provider's policy can be replaced by whoever holds control-plane rights on its subscription, so
@@ -163,6 +170,8 @@ export interface CleanRoomPlan {
   /** https://<account>.blob.core.windows.net/<output>/<contractHash>/ */
   resultLocation?: string;
   phase: CleanRoomPhase;
+  /** Confidential-container mode, once the contract exists: the group's physical name. */
+  enclaveContainerGroupName?: string;
 }
 
 /** A dedicated provider must come with the x-ms-policy-hash of its policy (43 base64url characters). */
@@ -199,13 +208,11 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
 
   const mode = args.isolationMode ?? "confidential-node";
   if (mode === "confidential-container") {
-    out.add(
-      "isolationMode",
-      "isolation-mode-not-provisioned",
-      "confidential-container needs Confidential ACI virtual nodes, which this project does not provision yet; use confidential-node (the protocol and policies already support both)",
-    );
+    out.addAll("enclave", validateEnclaveContainerOptions(args.enclave));
   } else if (mode !== "confidential-node") {
-    out.add("isolationMode", "enum", `must be "confidential-node"; got "${String(mode)}"`);
+    out.add("isolationMode", "enum", `must be "confidential-node" or "confidential-container"; got "${String(mode)}"`);
+  } else if (args.enclave !== undefined) {
+    out.add("enclave", "container-mode-only", 'enclave settings (ccePolicy, skrSidecarImage) apply to isolationMode "confidential-container" only; a confidential node has no container policy');
   }
 
   // Parties.
@@ -300,7 +307,8 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
   }
   const policyHashIssue = dedicatedPolicyHashProblem(args.attestation);
   if (policyHashIssue) out.add("attestation.policyHash", policyHashIssue.rule, policyHashIssue.message);
-  const clusterIssues = validateConfidentialClusterArgs({
+  // No cluster exists in confidential-container mode, so its options are not checked there.
+  const clusterIssues = mode === "confidential-container" ? [] : validateConfidentialClusterArgs({
     resourceGroupName: "-",
     location: args.location,
     clusterName: clusterName(naming),
@@ -381,9 +389,13 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
   const naming = namingContext(args.collaboration, args.namingSeed);
   const choice = attestationChoice(args, naming);
   const endpoint = expectedAttestationEndpoint({ location: args.location, choice });
+  const mode = args.isolationMode ?? "confidential-node";
+  // Container mode pins the container policy: hostdata = sha256 of the decoded ccePolicy, in every
+  // party's release policy and in the contract.
   const attestationRequirements: AttestationRequirements = {
     authority: endpoint,
-    mode: args.isolationMode ?? "confidential-node",
+    mode,
+    ...(mode === "confidential-container" ? { hostdata: ccePolicyHostdata(args.enclave!.ccePolicy) } : {}),
     ...(args.attestation?.kind === "dedicated" ? { policyHash: args.attestation.policyHash } : {}),
   };
 
@@ -442,6 +454,7 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
     pendingContractInputs: pending,
     resultLocation: hash ? `${blobEndpoint(account)}/${OUTPUT_CONTAINER_NAME}/${hash}/` : undefined,
     phase: !contract ? "awaiting-contract-inputs" : args.approvals ? "approved" : "awaiting-approvals",
+    ...(hash && mode === "confidential-container" ? { enclaveContainerGroupName: enclaveContainerGroupName(args.collaboration, hash, args.enclave!.runAttempt) } : {}),
   };
 }
 

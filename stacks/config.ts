@@ -114,6 +114,16 @@ const valueSchemas = {
       namespace: z.string().optional(),
     })
     .optional(),
+  /** Confidential-container mode: checked-in base64 ccePolicy, pinned SKR sidecar, optional run attempt. */
+  enclave: z
+    .strictObject({
+      ccePolicy: z.string(),
+      skrSidecarImage: z.string(),
+      runAttempt: z.number().int().optional(),
+      resources: z.strictObject({ cpu: z.number().optional(), memoryInGB: z.number().optional(), scratchMiB: z.number().int().optional() }).optional(),
+      timeoutSeconds: z.number().int().optional(),
+    })
+    .optional(),
   tags: z.record(z.string(), z.string()).optional(),
 } as const;
 
@@ -228,6 +238,7 @@ export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
     network: config.network,
     storage: config.storage,
     workload: config.workload,
+    enclave: config.enclave,
     tags: config.tags,
   };
 }

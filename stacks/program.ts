@@ -47,7 +47,8 @@ export async function runProgram(): Promise<Record<string, unknown>> {
     clusterName: room.clusterName,
     clusterId: room.clusterId,
     oidcIssuerUrl: room.oidcIssuerUrl,
-    kubeconfig: pulumi.secret(room.kubeconfig),
+    // Undefined in confidential-container mode, which creates no cluster.
+    kubeconfig: room.kubeconfig ? pulumi.secret(room.kubeconfig) : undefined,
     attestationEndpoint: room.attestationEndpoint,
     releasePolicy: room.releasePolicy,
     releasePolicyDigest: room.releasePolicyDigest,
@@ -60,5 +61,11 @@ export async function runProgram(): Promise<Record<string, unknown>> {
     requiredApprovers: room.contract ? requiredApprovers(room.contract) : undefined,
     resultLocation: room.resultLocation,
     enclaveJob: room.workload ? { namespace: room.workload.namespace, name: room.workload.jobName, resultPrefix: room.workload.resultPrefix } : undefined,
+    // Confidential-container mode: hostdata (sha256 of the decoded ccePolicy) is what every release
+    // policy and the contract pin; `run` settles only when the enclave container has exited 0.
+    enclaveHostdata: room.plan.attestationRequirements.hostdata,
+    enclaveContainerGroup: room.enclaveGroup
+      ? { name: room.enclaveGroup.groupName, id: room.enclaveGroup.groupId, resultPrefix: room.enclaveGroup.resultPrefix, run: room.enclaveGroup.run }
+      : undefined,
   };
 }

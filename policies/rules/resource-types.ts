@@ -10,6 +10,7 @@ export const AzureTypes = {
   roleAssignment: "azure-native:authorization:RoleAssignment",
   attestationProvider: "azure-native:attestation:AttestationProvider",
   userAssignedIdentity: "azure-native:managedidentity:UserAssignedIdentity",
+  containerGroup: "azure-native:containerinstance:ContainerGroup",
   federatedIdentityCredential: "azure-native:managedidentity:FederatedIdentityCredential",
 } as const;
 

@@ -46,7 +46,7 @@ describe("CleanRoom, phase 1 (no keys or digests yet)", () => {
     expect(room.plan.pendingContractInputs).toEqual(expect.arrayContaining(["parties.bank.kekPublicKey", "datasets.claims.ciphertextSha256"]));
     expect(await valueOf(room.attestationEndpoint)).toBe(room.plan.attestation.endpoint);
     expect(room.releasePolicy.anyOf[0]!.authority).toBe(room.plan.attestation.endpoint);
-    expect(await isSecret(room.kubeconfig)).toBe(true);
+    expect(await isSecret(room.kubeconfig!)).toBe(true);
   });
 
   it("registers every resource under a unique URN, parented to its component", () => {
@@ -271,7 +271,7 @@ describe("CleanRoom validation", () => {
     const base = phase1Args();
     const found = rules({
       ...base,
-      isolationMode: "confidential-container",
+      isolationMode: "kata-cc" as never,
       enclaveImage: "ghcr.io/example/enclave:1.0",
       parties: [{ ...base.parties[0]!, name: "Bank_1", vaultName: "x" }],
       datasets: [{ ...base.datasets[0]!, owner: "nobody" }],
@@ -282,7 +282,7 @@ describe("CleanRoom validation", () => {
     });
     expect(found).toEqual(
       expect.arrayContaining([
-        "isolationMode:isolation-mode-not-provisioned",
+        "isolationMode:enum",
         "enclaveImage:image-not-pinned",
         "parties:min-parties",
         "parties[0].name:party-name",

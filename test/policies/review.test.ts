@@ -43,6 +43,7 @@ function queued(args: string[]): Promise<CliRun> {
 const runs = {
   fraud: queued(["--stack", "fraud-bank-insurer", "--out", join(tmp, "fraud.md")]),
   rare: queued(["--stack", "rare-disease-hospitals"]),
+  aci: queued(["--stack", "fraud-bank-insurer-aci"]),
   insecure: queued(INSECURE),
   insecureAdvisory: queued([...INSECURE, "--config", configFile("advisory.json", { all: "advisory" })]),
   insecureUnwritableOut: queued([...INSECURE, "--out", join(tmp, "no-such-directory", "report.md")]),
@@ -73,6 +74,15 @@ describe("review of the example stacks", () => {
     expect(run.stdout).not.toContain("Not evaluated");
     expect(run.stdout).toMatch(/31 policies \(29 mandatory, 2 advisory, 0 disabled\) over \d+ resources of program `stacks\/`/);
     expect(run.stdout).toMatch(/\| `kubernetes:batch\/v1:Job` \| 1 \|/);
+  });
+
+  it("fraud-bank-insurer-aci (confidential-container): every policy passes; the group's identity is the release identity", async () => {
+    const run = await runs.aci;
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("**PASS**: no mandatory violations, 0 advisory");
+    expect(run.stdout).toMatch(/\| `azure-native:containerinstance:ContainerGroup` \| 1 \|/);
+    expect(run.stdout).not.toContain("kubernetes:batch/v1:Job");
   });
 
   it("writes the report to --out as well", async () => {

@@ -265,6 +265,24 @@ describe("stack-release-role-enclave-only", () => {
     ]);
   });
 
+  it("accepts the identity of a Confidential ACI group (confidential-container mode), but not of a standard group", async () => {
+    const principal = "11111111-0000-4000-8000-00000000aC1a".toLowerCase();
+    const identityId = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-workload`;
+    const identity = resource("azure-native:managedidentity:UserAssignedIdentity", "cleanroom-enclave-identity", { id: identityId, principalId: principal });
+    const group = (sku: string) =>
+      resource("azure-native:containerinstance:ContainerGroup", "cleanroom-enclave-group", {
+        sku,
+        confidentialComputeProperties: sku === "Confidential" ? { ccePolicy: "cGFja2FnZSBwb2xpY3k=" } : undefined,
+        // ARM's output form: a map from identity id to its ids.
+        identity: { type: "UserAssigned", userAssignedIdentities: { [identityId]: { principalId: principal, clientId: "c" } } },
+      });
+    const release = [grant("bank-release-aci", principal, ROLE.release, keyScope(PARTIES.bank.vault, PARTIES.bank.key))];
+    expect((await runPolicy(stackReleaseRoleEnclaveOnly, [...cleanRoom(), identity, group("Confidential"), ...release])).violations).toEqual([]);
+    expect((await runPolicy(stackReleaseRoleEnclaveOnly, [...cleanRoom(), identity, group("Standard"), ...release])).violations).toEqual([
+      expect.stringMatching(new RegExp(`^principal ${principal} holds the release role on key "${PARTIES.bank.key}"`)),
+    ]);
+  });
+
   it("reports a release grant at resource group scope as covering every key", async () => {
     const resources = [...cleanRoom(), grant("release-rg", WORKLOAD, ROLE.release, RG)];
     const outcome = await runPolicy(stackReleaseRoleEnclaveOnly, resources);

@@ -10,7 +10,7 @@ import { ENCLAVE_COMMAND, writeContainerPolicy } from "../../enclave-app/src/dem
 import { LOCAL_ENCLAVE_IMAGE } from "../../enclave-app/src/demo/contract.ts";
 import { startAttestationAuthority, type LocalAttestationAuthority } from "../../enclave-app/src/local/attestation-authority.ts";
 import { createLocalCa } from "../../enclave-app/src/local/ca.ts";
-import { ccePolicyHostdata } from "../../enclave-app/src/runtime/attest/hostdata.ts";
+import { ccePolicyHostdata } from "../../enclave-app/src/protocol/index.ts";
 import { LocalAttester } from "../../enclave-app/src/runtime/attest/local.ts";
 
 let dir: string;

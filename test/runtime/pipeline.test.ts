@@ -15,7 +15,7 @@ import type { Approvals, Contract, DatasetSpec, IsolationMode } from "../../encl
 import type { Attester } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { CvmSkrAttester } from "../../enclave-app/src/runtime/attest/cvm-skr.ts";
 import { LocalAttester, type SimulatedTokenRequest } from "../../enclave-app/src/runtime/attest/local.ts";
-import { ccePolicyHostdata } from "../../enclave-app/src/runtime/attest/hostdata.ts";
+import { ccePolicyHostdata } from "../../enclave-app/src/protocol/index.ts";
 import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";

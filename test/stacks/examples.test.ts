@@ -14,6 +14,7 @@ import { fraudDefinition, rareDiseaseDefinition, type ScenarioDefinition } from 
 const SCENARIO_OF: Record<string, ScenarioDefinition> = {
   "fraud-bank-insurer": fraudDefinition,
   "rare-disease-hospitals": rareDiseaseDefinition,
+  "fraud-bank-insurer-aci": fraudDefinition,
 };
 
 /** Relative .ts imports of a module, followed transitively; returns repo-relative paths. */

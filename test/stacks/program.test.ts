@@ -3,7 +3,8 @@
 // load under Node 24 (a ".js" specifier, a non-erasable TypeScript construct, a second export...).
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { contractHash, verifyApprovals } from "../../enclave-app/src/protocol/index.ts";
+import { createHash } from "node:crypto";
+import { contractHash, decodeReleasePolicy, verifyApprovals } from "../../enclave-app/src/protocol/index.ts";
 import { EXAMPLES } from "../../stacks/examples/collaborations.ts";
 import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import { AzureTypes, K8sTypes } from "../helpers/pulumi.ts";
@@ -20,7 +21,12 @@ const runExample = (stack: string) => {
   return exampleRuns.get(stack)!;
 };
 
-describe.each(EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, stack %s", (stack, example) => {
+const isContainerMode = (stack: string) => configOf(stack)[`${NS}:isolationMode`] === "confidential-container";
+const NODE_EXAMPLES = EXAMPLES.filter((e) => !isContainerMode(e.stack));
+const CONTAINER_EXAMPLES = EXAMPLES.filter((e) => isContainerMode(e.stack));
+const ContainerGroupType = "azure-native:containerinstance:ContainerGroup";
+
+describe.each(NODE_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, stack %s", (stack, example) => {
   it("loads through Pulumi's runner under Node 24 and registers the whole clean room including the enclave job", async () => {
     const run = await runExample(stack);
     expect(run.status, run.stderr).toBe(0);
@@ -53,6 +59,57 @@ describe.each(EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, stack
     const partyOutputs = outputs.parties as Record<string, { keyId: string; vaultUri: string }>;
     for (const p of contract.parties) expect(partyOutputs[p.name]!.keyId).toBe(p.kek.keyId);
     expect(outputs.resultLocation).toBe(`${outputs.blobEndpoint}/output/${outputs.contractHash}/`);
+  });
+});
+
+describe.each(CONTAINER_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, confidential-container stack %s", (stack, example) => {
+  it("loads through Pulumi's runner under Node 24 and registers a Confidential ACI enclave instead of a cluster", async () => {
+    const run = await runExample(stack);
+    expect(run.status, run.stderr).toBe(0);
+    const report = run.report!;
+    const parties = Object.keys(example.parties).length;
+    expect(report.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.name).toBe(`confidential-clean-room-${stack}`);
+    expect(count(run, "cleanroom:index:CleanRoom")).toBe(1);
+    expect(count(run, "cleanroom:index:EnclaveContainerGroup")).toBe(1);
+    expect(count(run, AzureTypes.vault)).toBe(parties);
+    expect(count(run, AzureTypes.key)).toBe(parties);
+    expect(count(run, AzureTypes.cluster)).toBe(0);
+    expect(count(run, AzureTypes.agentPool)).toBe(0);
+    expect(report.resources.filter((r) => r.type.startsWith("kubernetes:"))).toHaveLength(0);
+    expect(count(run, ContainerGroupType)).toBe(1);
+    expect(new Set(report.urns).size).toBe(report.urns.length);
+
+    const config = configOf(stack);
+    const enclave = JSON.parse(config[`${NS}:enclave`]!);
+    const hostdata = createHash("sha256").update(Buffer.from(enclave.ccePolicy, "base64")).digest("hex");
+    const outputs = report.stackOutputs!;
+    expect(outputs.phase).toBe("approved");
+    expect(outputs.kubeconfig).toBeUndefined();
+    expect(outputs.clusterName).toBeUndefined();
+    expect(outputs.enclaveHostdata).toBe(hostdata);
+    const contract = JSON.parse(outputs.contract as string);
+    // The example keeps a dedicated attestation provider, so its policy hash is pinned as well.
+    const { policyHash } = JSON.parse(config[`${NS}:attestation`]!);
+    expect(contract.attestation).toEqual({ authority: outputs.attestationEndpoint, mode: "confidential-container", hostdata, policyHash });
+    expect(outputs.contractHash).toBe(contractHash(contract));
+    expect((await verifyApprovals(contract, JSON.parse(config[`${NS}:approvals`]!))).ok).toBe(true);
+    for (const k of report.resources.filter((r) => r.type === AzureTypes.key)) {
+      expect(decodeReleasePolicy(k.inputs.properties.releasePolicy).anyOf[0]!.allOf).toContainEqual({ claim: "x-ms-sevsnpvm-hostdata", equals: hostdata });
+    }
+    const group = report.resources.find((r) => r.type === ContainerGroupType)!.inputs;
+    expect(group.sku).toBe("Confidential");
+    expect(group.restartPolicy).toBe("Never");
+    expect(group.confidentialComputeProperties.ccePolicy).toBe(enclave.ccePolicy);
+    expect(group.containerGroupName).toBe(`${stack}-${contract && (outputs.contractHash as string).slice(0, 12)}-r${enclave.runAttempt ?? 1}`);
+    expect(group.containers.map((c: { image: string }) => c.image)).toEqual([contract.enclave.image, enclave.skrSidecarImage]);
+    // The mocks play ARM: the waiter saw the enclave terminate with exit code 0.
+    expect((outputs.enclaveContainerGroup as { run: { exitCode: number } }).run.exitCode).toBe(0);
+  });
+
+  it("fails `pulumi up` when the enclave container exits non-zero", async () => {
+    const run = await runProgramUnderMocks({ stack, config: configOf(stack), env: { CLEANROOM_MOCK_ENCLAVE_EXIT: "1" } });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr + run.stdout).toMatch(/terminated with exit code 1/);
   });
 });
 

@@ -110,6 +110,12 @@ function createCleanRoomMocks(options = {}) {
           id: `${rgId(rg)}/providers/Microsoft.ContainerService/managedClusters/${inputs.resourceName}/agentPools/${inputs.agentPoolName}`,
           name: inputs.agentPoolName,
         };
+      case "azure-native:containerinstance:ContainerGroup":
+        return {
+          id: `${rgId(rg)}/providers/Microsoft.ContainerInstance/containerGroups/${inputs.containerGroupName}`,
+          name: inputs.containerGroupName,
+          provisioningState: "Succeeded",
+        };
       case "azure-native:authorization:RoleAssignment": {
         const name = fakeGuid("role", String(inputs.scope), String(inputs.principalId), String(inputs.roleDefinitionId));
         return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, name };
@@ -182,4 +188,33 @@ function createCleanRoomMocks(options = {}) {
   };
 }
 
-module.exports = { createCleanRoomMocks, fakeGuid, DEFAULT_SUBSCRIPTION, DEFAULT_TENANT };
+/**
+ * ARM's GET of a container group after its containers ran to completion (shape of
+ * learn.microsoft.com/rest/api/container-instances/container-groups/get): what the enclave-run waiter
+ * reads. exitCodes: container name -> exit code (default 0).
+ */
+function terminatedContainerGroupReader(exitCodes = {}) {
+  return {
+    async get(id) {
+      const names = ["enclave", "skr"];
+      return {
+        id,
+        properties: {
+          provisioningState: "Succeeded",
+          instanceView: { state: "Stopped" },
+          containers: names.map((name) => ({
+            name,
+            properties: {
+              instanceView: {
+                restartCount: 0,
+                currentState: { state: "Terminated", exitCode: exitCodes[name] ?? 0, detailStatus: "Completed", finishTime: "2026-01-01T00:00:00Z" },
+              },
+            },
+          })),
+        },
+      };
+    },
+  };
+}
+
+module.exports = { createCleanRoomMocks, terminatedContainerGroupReader, fakeGuid, DEFAULT_SUBSCRIPTION, DEFAULT_TENANT };

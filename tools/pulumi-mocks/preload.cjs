@@ -32,6 +32,11 @@ const stack = flag("stack") || "stack";
 // CLEANROOM_MOCK_ATTEST_URI makes the mocked attestation provider report a different attestUri.
 const recorder = createCleanRoomMocks({ attestUri: process.env.CLEANROOM_MOCK_ATTEST_URI || undefined });
 pulumi.runtime.setMocks(recorder.mocks, project, stack, false);
+// The mocks play ARM: the enclave container group's waiter (components/enclave-run.ts) reads this
+// fake instead of calling management.azure.com. CLEANROOM_MOCK_ENCLAVE_EXIT sets the enclave's exit code.
+globalThis[Symbol.for("cleanroom.containerGroupReader")] = require("./mocks.cjs").terminatedContainerGroupReader({
+  enclave: Number(process.env.CLEANROOM_MOCK_ENCLAVE_EXIT || 0),
+});
 
 /** Plain JSON: secrets unwrapped (policies see plain values, as the engine hands them), resource references as URNs. */
 function plain(value) {

@@ -6,7 +6,7 @@
 // local attester, which reports its hash to the simulated authority as the hardware would.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ccePolicyHostdata } from "../runtime/attest/hostdata.ts";
+import { ccePolicyHostdata } from "../protocol/index.ts";
 
 export interface ContainerPolicy {
   /** The Rego text (what `az confcom` prints before encoding). */

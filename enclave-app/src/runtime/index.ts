@@ -31,7 +31,7 @@ export {
 export { SidecarAttester, type SidecarAttesterOptions } from "./attest/sidecar.ts";
 export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts";
 export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
-export { checkHostdata, describeHostdataMismatch, ccePolicyHostdata, type HostdataCheck } from "./attest/hostdata.ts";
+export { checkHostdata, describeHostdataMismatch, type HostdataCheck } from "./attest/hostdata.ts";
 export { decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
 export { releaseKey, releaseAndUnwrap, parseKeyId, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
 export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";

@@ -5,7 +5,7 @@
 // is, so this is a stack rule: it finds the enclave identities among the stack's resources.
 import { defineConfig, stringList, type CleanRoomStackPolicy } from "../policy.ts";
 import { DEFAULT_FORBIDDEN_ENCLAVE_ROLES, roleName } from "../roles.ts";
-import { grantsOf, kubeletPrincipalsOf, workloadPrincipalsOf } from "./model.ts";
+import { containerGroupPrincipalsOf, grantsOf, kubeletPrincipalsOf, workloadPrincipalsOf } from "./model.ts";
 
 const config = defineConfig<{ forbiddenRoleDefinitionIds: string[] }>({
   forbiddenRoleDefinitionIds: stringList("Role definition GUIDs the enclave identities must not hold.", [...DEFAULT_FORBIDDEN_ENCLAVE_ROLES]),
@@ -22,7 +22,8 @@ export const stackEnclaveNoPrivilegedRoles: CleanRoomStackPolicy = {
   validateStack: (args, report) => {
     const forbidden = new Set(config.read(args).forbiddenRoleDefinitionIds.map((r) => r.toLowerCase()));
     const kubelet = kubeletPrincipalsOf(args.resources);
-    const workload = workloadPrincipalsOf(args.resources);
+    // A Confidential ACI group's identity is the enclave's workload identity in confidential-container mode.
+    const workload = new Set([...workloadPrincipalsOf(args.resources), ...containerGroupPrincipalsOf(args.resources)]);
     if (kubelet.size + workload.size === 0) args.notApplicable("the stack has no enclave identity (no AKS kubelet identity or federated workload identity)");
     for (const grant of grantsOf(args.resources)) {
       if (!forbidden.has(grant.role)) continue;

@@ -11,6 +11,7 @@ import {
   blobContainersOf,
   grantsOf,
   keysOf,
+  containerGroupPrincipalsOf,
   kubeletPrincipalsOf,
   vaultsOf,
   workloadPrincipalsOf,
@@ -47,7 +48,7 @@ export const stackInputContainerOwnerWrites: CleanRoomStackPolicy = {
     const vaults = vaultsOf(args.resources);
     const keys = keysOf(args.resources, vaults);
     const grants = grantsOf(args.resources);
-    const enclave = new Set([...kubeletPrincipalsOf(args.resources), ...workloadPrincipalsOf(args.resources)]);
+    const enclave = new Set([...kubeletPrincipalsOf(args.resources), ...workloadPrincipalsOf(args.resources), ...containerGroupPrincipalsOf(args.resources)]);
     const resourceGroupOf = (r: PolicyResource) => (typeof r.props.resourceGroupName === "string" ? r.props.resourceGroupName : undefined);
 
     // principal -> parties on whose own vault or key it holds a role (release grants aside: they are the enclave's)

@@ -200,6 +200,44 @@ export function kubeletPrincipalsOf(resources: PolicyResource[]): Set<string> {
 }
 
 /**
+ * The identities Confidential ACI container groups (sku Confidential with a ccePolicy) run as: in
+ * confidential-container mode the enclave calls Key Vault's release itself, as its group's
+ * user-assigned identity, and the release policy's hostdata confines release to that policy.
+ * Reads the input form (a list of identity ids) and ARM's output form (a map from id to
+ * {principalId, clientId}).
+ */
+export function containerGroupPrincipalsOf(resources: PolicyResource[]): Set<string> {
+  const principalOfId = new Map<string, string>();
+  for (const r of resources) {
+    if (r.type !== AzureTypes.userAssignedIdentity) continue;
+    const id = str(r.props.id);
+    const principalId = str(r.props.principalId);
+    if (id && principalId) principalOfId.set(lower(id), lower(principalId));
+  }
+  const out = new Set<string>();
+  for (const r of resources) {
+    if (r.type !== AzureTypes.containerGroup) continue;
+    if (str(r.props.sku) !== "Confidential" || !str(r.props.confidentialComputeProperties?.ccePolicy)) continue;
+    const assigned: unknown = r.props.identity?.userAssignedIdentities;
+    const entries: [string, unknown][] = Array.isArray(assigned)
+      ? assigned.filter((v): v is string => typeof v === "string").map((id) => [id, undefined])
+      : assigned && typeof assigned === "object"
+        ? Object.entries(assigned as Record<string, unknown>)
+        : [];
+    for (const [id, value] of entries) {
+      const principal = principalOfId.get(lower(id)) ?? str((value as { principalId?: unknown } | undefined)?.principalId);
+      if (principal) out.add(lower(principal));
+    }
+  }
+  return out;
+}
+
+/** Who may hold the release role: kubelet identities (confidential node) and confidential container groups' identities. */
+export function releasePrincipalsOf(resources: PolicyResource[]): Set<string> {
+  return new Set([...kubeletPrincipalsOf(resources), ...containerGroupPrincipalsOf(resources)]);
+}
+
+/**
  * User-assigned identities that pods use through workload identity: named by a federated identity
  * credential (its resourceName, or a dependency), or whose client id a service account annotates.
  */

@@ -1,7 +1,8 @@
 // Every key's release role goes to the enclave's release identity and to nobody else. In
 // confidential-node mode that identity is the cluster's kubelet identity: Microsoft's CVM release
 // tool authenticates through IMDS as the node, and the release policy's claims confine release to
-// the confidential pool. Any other holder of the role could release the key wherever it can obtain
+// the confidential pool. In confidential-container mode it is the user-assigned identity of the
+// Confidential ACI group, confined by the release policy's hostdata. Any other holder of the role could release the key wherever it can obtain
 // a compliant attestation token.
 //
 // The dedicated release role is not the only way to release: Key Vault Crypto Officer and Key Vault
@@ -14,7 +15,7 @@ import { KEY_MANAGEMENT_ROLES_WITH_RELEASE, RoleIds, roleName } from "../roles.t
 import {
   grantsOf,
   keysOf,
-  kubeletPrincipalsOf,
+  releasePrincipalsOf,
   scopeCoversKey,
   vaultsOf,
   workloadPrincipalsOf,
@@ -29,11 +30,11 @@ const keysPhrase = (keys: KeyView[]) => `key${keys.length > 1 ? "s" : ""} ${quot
 export const stackReleaseRoleEnclaveOnly: CleanRoomStackPolicy = {
   name: "stack-release-role-enclave-only",
   description:
-    "The release role (Key Vault Crypto Service Release User) on every key — granted at the key or any scope above it — is held only by the enclave's release identity (the AKS kubelet identity); key-management roles that include release (Key Vault Crypto Officer, Key Vault Administrator) are held by no enclave identity and by no principal across parties.",
+    "The release role (Key Vault Crypto Service Release User) on every key — granted at the key or any scope above it — is held only by the enclave's release identity (the AKS kubelet identity, or in confidential-container mode the identity of the Confidential ACI group); key-management roles that include release (Key Vault Crypto Officer, Key Vault Administrator) are held by no enclave identity and by no principal across parties.",
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps:
-    "Remove release-role assignments for any principal other than the cluster's kubelet identity (PartyVault grants exactly one, at key scope); grant Key Vault Crypto Officer only to a party's own administrators, on that party's vault (PartyVault does), never at resource group or subscription scope and never to an enclave identity.",
+    "Remove release-role assignments for any principal other than the enclave's release identity, the cluster's kubelet identity or the confidential container group's identity (PartyVault grants exactly one, at key scope); grant Key Vault Crypto Officer only to a party's own administrators, on that party's vault (PartyVault does), never at resource group or subscription scope and never to an enclave identity.",
   validateStack: (args, report) => {
     const all = grantsOf(args.resources);
     const releaseGrants = all.filter((g) => g.role === RoleIds.keyVaultCryptoServiceReleaseUser);
@@ -44,13 +45,13 @@ export const stackReleaseRoleEnclaveOnly: CleanRoomStackPolicy = {
     const vaultOf = (k: KeyView) => vaults.find((v) => v.name === k.vault) ?? detachedVault(k);
     // Keys a grant can release; a key whose vault the stack does not show counts as covered by broad scopes.
     const coveredKeys = (g: GrantView) => keys.filter((k) => k.vault !== undefined && scopeCoversKey(g.parsed, vaultOf(k), k.name));
-    const releaseIdentities = kubeletPrincipalsOf(args.resources);
+    const releaseIdentities = releasePrincipalsOf(args.resources);
 
     for (const grant of releaseGrants) {
       if (releaseIdentities.has(grant.principalId)) continue;
       const covered = coveredKeys(grant);
       const what = covered.length > 0 ? keysPhrase(covered) : `scope ${grant.scope}`;
-      const expected = releaseIdentities.size > 0 ? `only the enclave's release identity (${[...releaseIdentities].join(", ")})` : "only the enclave's release identity, and the stack has none (no AKS kubelet identity)";
+      const expected = releaseIdentities.size > 0 ? `only the enclave's release identity (${[...releaseIdentities].join(", ")})` : "only the enclave's release identity, and the stack has none (no AKS kubelet identity, no Confidential ACI group identity)";
       report(`principal ${grant.principalId} holds the release role on ${what}; ${expected} may release keys.`, grant.resource.urn);
     }
 

@@ -3,7 +3,6 @@
 // policy the group was started with) must equal the contract's `attestation.hostdata` (the policy the
 // parties approved). Every party's release policy pins the same value, so Key Vault would refuse a
 // mismatch anyway; checking it here first means no vault is even asked, and the error says why.
-import { createHash } from "node:crypto";
 import { getClaim, MaaClaims, shortValue, type AttestationRequirements, type Claims } from "../../protocol/index.ts";
 
 export type HostdataCheck =
@@ -24,13 +23,4 @@ export function checkHostdata(attestation: AttestationRequirements, claims: Clai
 export function describeHostdataMismatch(check: Extract<HostdataCheck, { ok: false }>): string {
   const seen = check.actual === undefined ? "the token does not carry it" : `the token has ${shortValue(check.actual)}`;
   return `${check.claim} must equal the contract's attestation.hostdata ${shortValue(check.expected)} (the approved container policy), but ${seen}: the enclave was started with a different container security policy`;
-}
-
-/**
- * Hex sha256 of a base64 CCE policy's decoded bytes (what `az confcom` prints as the policy hash and
- * the platform reports as hostdata).
- * TODO: switch to the protocol's ccePolicyHostdata() (enclave-app/src/protocol/cce-policy.ts) once it lands.
- */
-export function ccePolicyHostdata(ccePolicyBase64: string): string {
-  return createHash("sha256").update(Buffer.from(ccePolicyBase64, "base64")).digest("hex");
 }

@@ -8,7 +8,7 @@ import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
 import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
 import { decodeJwtClaims, looksLikeJwt } from "./claims.ts";
-import { ccePolicyHostdata } from "./hostdata.ts";
+import { ccePolicyHostdata } from "../../protocol/index.ts";
 import { postJsonWithRetry, type RetryOptions } from "./http-retry.ts";
 import { httpsJsonRequester } from "./https-json.ts";
 
