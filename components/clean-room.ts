@@ -14,7 +14,7 @@ import { PartyVault } from "./party-vault.ts";
 import { planCleanRoom, type CleanRoomArgs, type CleanRoomPhase, type CleanRoomPlan } from "./plan.ts";
 import { normalizePrincipal, type PrincipalRef } from "./roles.ts";
 import { SharedStorage } from "./storage.ts";
-import { EnclaveWorkload } from "./workload.ts";
+import { EnclaveWorkload, type WorkloadStorage } from "./workload.ts";
 
 export const CLEAN_ROOM_TYPE = "cleanroom:index:CleanRoom";
 
@@ -213,14 +213,7 @@ export class CleanRoom extends pulumi.ComponentResource {
           groupName: plan.enclaveContainerGroupName!,
           contract: plan.contract,
           approvals: args.approvals,
-          storage: {
-            blobEndpoint: storage.blobEndpoint,
-            inputContainerIds: Object.fromEntries(
-              [...new Set(plan.contract.datasets.map((d) => d.owner))].map((owner) => [owner, storage.inputContainers[owner]!.id]),
-            ),
-            outputContainerName: storage.outputContainer.name,
-            outputContainerId: storage.outputContainer.id,
-          },
+          storage: enclaveStorage(plan.contract, storage),
           subnetId: enclaveSubnetId,
           identity: { id: enclaveIdentity!.id, clientId: enclaveIdentity!.clientId, principalId: enclaveIdentity!.principalId },
           attestationEndpoint: attestation.endpoint,
@@ -240,14 +233,7 @@ export class CleanRoom extends pulumi.ComponentResource {
           oidcIssuerUrl: cluster.oidcIssuerUrl,
           contract: plan.contract,
           approvals: args.approvals,
-          storage: {
-            blobEndpoint: storage.blobEndpoint,
-            inputContainerIds: Object.fromEntries(
-              [...new Set(plan.contract.datasets.map((d) => d.owner))].map((owner) => [owner, storage.inputContainers[owner]!.id]),
-            ),
-            outputContainerName: storage.outputContainer.name,
-            outputContainerId: storage.outputContainer.id,
-          },
+          storage: enclaveStorage(plan.contract, storage),
           mode: plan.attestationRequirements.mode,
           attestationEndpoint: attestation.endpoint,
           kubeletIdentityClientId: cluster.kubeletIdentity.clientId,
@@ -302,4 +288,16 @@ function dedupePrincipals(list: PrincipalRef[]): PrincipalRef[] {
     seen.add(id);
     return true;
   });
+}
+
+/** What the enclave (Job or container group) needs of the shared storage: endpoint, owners' input containers, output. */
+function enclaveStorage(contract: Contract, storage: SharedStorage): WorkloadStorage {
+  return {
+    blobEndpoint: storage.blobEndpoint,
+    inputContainerIds: Object.fromEntries(
+      [...new Set(contract.datasets.map((d) => d.owner))].map((owner) => [owner, storage.inputContainers[owner]!.id]),
+    ),
+    outputContainerName: storage.outputContainer.name,
+    outputContainerId: storage.outputContainer.id,
+  };
 }
