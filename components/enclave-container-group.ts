@@ -7,14 +7,12 @@
 // identity, the only holder of the release role on each key (granted by PartyVault), reads inputs
 // and writes outputs. `pulumi up` waits for the enclave container to terminate (enclave-run.ts).
 import * as pulumi from "@pulumi/pulumi";
-import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as containerinstance from "@pulumi/azure-native/containerinstance/index.js";
 import { canonicalJson, ccePolicyHostdata, contractHash, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { defaultContainerGroupReader, waitForEnclaveExit, type ContainerGroupReader, type EnclaveRunResult } from "./enclave-run.ts";
-import { roleDefinitionIdForScope } from "./roles.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
-import { imageProblem, type WorkloadStorage } from "./workload.ts";
+import { enclaveStorageGrants, imageProblem, type WorkloadStorage } from "./workload.ts";
 import { CONFIG_MOUNT_PATH, enclaveEnv, SCRATCH_MOUNT_PATH } from "./workload-spec.ts";
 
 export const ENCLAVE_CONTAINER_GROUP_TYPE = "cleanroom:index:EnclaveContainerGroup";
@@ -158,35 +156,7 @@ export class EnclaveContainerGroup extends pulumi.ComponentResource {
     const r = { ...DEFAULT_ENCLAVE_CONTAINER_RESOURCES, ...args.resources };
 
     // The same storage roles the workload identity gets in node mode (workload.ts): read each input, write the output.
-    const grants: pulumi.Resource[] = [];
-    for (const [party, containerId] of Object.entries(args.storage.inputContainerIds)) {
-      grants.push(
-        new authorization.RoleAssignment(
-          `${name}-reads-${party}`,
-          {
-            principalId: args.identity.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId: pulumi.output(containerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataReader")),
-            scope: containerId,
-            description: `clean room enclave reads ${party}'s encrypted inputs`,
-          },
-          { parent: this },
-        ),
-      );
-    }
-    grants.push(
-      new authorization.RoleAssignment(
-        `${name}-writes-output`,
-        {
-          principalId: args.identity.principalId,
-          principalType: "ServicePrincipal",
-          roleDefinitionId: pulumi.output(args.storage.outputContainerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataContributor")),
-          scope: args.storage.outputContainerId,
-          description: "clean room enclave writes encrypted results and receipts",
-        },
-        { parent: this },
-      ),
-    );
+    const grants = enclaveStorageGrants(name, args.identity.principalId, args.storage, this);
 
     const pinned = args.contract.attestation.authority;
     const attestationEndpoint = pulumi.output(args.attestationEndpoint ?? pinned).apply((live) => {

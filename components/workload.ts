@@ -47,6 +47,44 @@ export interface WorkloadStorage {
   outputContainerId: pulumi.Input<string>;
 }
 
+/**
+ * The enclave identity's storage roles, the same in both isolation modes: Storage Blob Data Reader on
+ * each input container it reads, Storage Blob Data Contributor on the output container only.
+ */
+export function enclaveStorageGrants(
+  name: string,
+  principalId: pulumi.Input<string>,
+  storage: WorkloadStorage,
+  parent: pulumi.Resource,
+): authorization.RoleAssignment[] {
+  const reads = Object.entries(storage.inputContainerIds).map(
+    ([party, containerId]) =>
+      new authorization.RoleAssignment(
+        `${name}-reads-${party}`,
+        {
+          principalId,
+          principalType: "ServicePrincipal",
+          roleDefinitionId: pulumi.output(containerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataReader")),
+          scope: containerId,
+          description: `clean room enclave reads ${party}'s encrypted inputs`,
+        },
+        { parent },
+      ),
+  );
+  const writes = new authorization.RoleAssignment(
+    `${name}-writes-output`,
+    {
+      principalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: pulumi.output(storage.outputContainerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataContributor")),
+      scope: storage.outputContainerId,
+      description: "clean room enclave writes encrypted results and receipts",
+    },
+    { parent },
+  );
+  return [...reads, writes];
+}
+
 export interface EnclaveWorkloadArgs {
   kubeconfig: pulumi.Input<string>;
   resourceGroupName: pulumi.Input<string>;
@@ -184,35 +222,7 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const storageGrants: pulumi.Resource[] = [];
-    for (const [party, containerId] of Object.entries(args.storage.inputContainerIds)) {
-      storageGrants.push(
-        new authorization.RoleAssignment(
-          `${name}-reads-${party}`,
-          {
-            principalId: identity.principalId,
-            principalType: "ServicePrincipal",
-            roleDefinitionId: pulumi.output(containerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataReader")),
-            scope: containerId,
-            description: `clean room enclave reads ${party}'s encrypted inputs`,
-          },
-          { parent: this },
-        ),
-      );
-    }
-    storageGrants.push(
-      new authorization.RoleAssignment(
-        `${name}-writes-output`,
-        {
-          principalId: identity.principalId,
-          principalType: "ServicePrincipal",
-          roleDefinitionId: pulumi.output(args.storage.outputContainerId).apply((s) => roleDefinitionIdForScope(s, "storageBlobDataContributor")),
-          scope: args.storage.outputContainerId,
-          description: "clean room enclave writes encrypted results and receipts",
-        },
-        { parent: this },
-      ),
-    );
+    const storageGrants = enclaveStorageGrants(name, identity.principalId, args.storage, this);
 
     // Kubernetes side.
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig }, { parent: this });
