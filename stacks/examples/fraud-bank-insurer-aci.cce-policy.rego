@@ -15,7 +15,7 @@ fragments := []
 
 containers := [
   {
-    "id": "ghcr.io/confidential-clean-room/enclave@sha256:placeholder",
+    "id": "ghcr.io/confidential-clean-room/enclave@sha256:57c4cc573ef5737af759a181f4bdf5081f1e78ead35c12d21c90726f1ec35d64",
     "name": "enclave",
     "layers": ["0000000000000000000000000000000000000000000000000000000000000000"],
     "command": ["node", "/app/enclave-app/src/runtime/main.ts"],
@@ -38,7 +38,7 @@ containers := [
     "working_dir": "/app"
   },
   {
-    "id": "mcr.microsoft.com/aci/skr@sha256:placeholder",
+    "id": "mcr.microsoft.com/aci/skr@sha256:e8f82897962ec0d2c9a69e0ae71c7603d03a1fc1924d0360ef739ed465dce994",
     "name": "skr",
     "layers": ["0000000000000000000000000000000000000000000000000000000000000000"],
     "command": ["/skr.sh"],
