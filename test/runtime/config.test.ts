@@ -16,6 +16,8 @@ const JOB_ENV = {
   IMDS_CLIENT_ID: "00000000-0000-0000-0000-000000000001",
 };
 
+const SIGNERS = `bank=${"a".repeat(43)},insurer=${"b".repeat(43)}`;
+
 function variableOf(env: Record<string, string | undefined>): string | undefined {
   try {
     readConfig(env);
@@ -56,7 +58,16 @@ describe("readConfig", () => {
   it("requires IMDS_CLIENT_ID for AzureAttestSKR, not for the sidecar", () => {
     const { IMDS_CLIENT_ID: _i, ...noImds } = JOB_ENV;
     expect(variableOf(noImds)).toBe("IMDS_CLIENT_ID");
-    expect(readConfig({ ...noImds, CLEANROOM_ATTESTER: "sidecar", CLEANROOM_SIDECAR_URL: "http://localhost:8080" }).sidecarUrl).toBe("http://localhost:8080");
+    expect(readConfig({ ...noImds, CLEANROOM_ATTESTER: "sidecar", CLEANROOM_SIDECAR_URL: "http://localhost:8080", CLEANROOM_PARTY_SIGNERS: SIGNERS }).sidecarUrl).toBe("http://localhost:8080");
+  });
+
+  it("requires the pinned party signers with the sidecar (confidential-container mode) and refuses a malformed list", () => {
+    const sidecar = { ...JOB_ENV, CLEANROOM_ATTESTER: "sidecar" };
+    expect(variableOf(sidecar)).toBe("CLEANROOM_PARTY_SIGNERS");
+    expect(readConfig({ ...sidecar, CLEANROOM_PARTY_SIGNERS: SIGNERS }).partySigners).toEqual({ bank: "a".repeat(43), insurer: "b".repeat(43) });
+    for (const bad of ["bank", "bank=short", `bank=${"a".repeat(43)},bank=${"b".repeat(43)}`, `Bank=${"a".repeat(43)}`, `bank=${"a".repeat(43)}=x`]) {
+      expect(variableOf({ ...sidecar, CLEANROOM_PARTY_SIGNERS: bad }), bad).toBe("CLEANROOM_PARTY_SIGNERS");
+    }
   });
 
   it("needs the local CA and the Azurite connection for the local attester", () => {

@@ -15,7 +15,7 @@ import type { Approvals, Contract, DatasetSpec, IsolationMode } from "../../encl
 import type { Attester } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { CvmSkrAttester } from "../../enclave-app/src/runtime/attest/cvm-skr.ts";
 import { LocalAttester, type SimulatedTokenRequest } from "../../enclave-app/src/runtime/attest/local.ts";
-import { ccePolicyHostdata } from "../../enclave-app/src/protocol/index.ts";
+import { ccePolicyHostdata, contractHash, formatPartySigners, parsePartySigners } from "../../enclave-app/src/protocol/index.ts";
 import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
@@ -194,7 +194,8 @@ describe("runCollaboration on the local clean room", () => {
     expect(receipt.keysReleased.map((k: { party: string; mechanism: string }) => `${k.party}:${k.mechanism}`)).toEqual(["bank:released-key", "insurer:released-key"]);
 
     // Logs: steps and timings, never rows, names or whole tokens.
-    const log = JSON.stringify(run.events);
+    // (timestamps left out: "151" is a sample amount, and also a millisecond count)
+    const log = JSON.stringify(run.events.map(({ time: _time, ...e }) => e));
     expect(log).not.toMatch(/Secretson|north|151/);
     expect(log).not.toContain(receipt.attestation.token);
     expect(run.events.filter((e) => e.event === "done").map((e) => e.step)).toEqual(
@@ -239,6 +240,22 @@ describe("runCollaboration on the local clean room", () => {
     expect(run.calls).toEqual({ attest: 1, keyClients: 0 });
     expect(run.events.some((e) => e.step === "release")).toBe(false);
     expect(run.events.at(-1)).toMatchObject({ level: "error", event: "failed", code: "KEY_RELEASE_DENIED", step: "attest" });
+  });
+
+  it("confidential-container: runs only a contract whose parties sign with the keys the container policy pins", async () => {
+    const container = await scenario({ tag: "signers", mode: "confidential-container", hostdata: "c".repeat(64) });
+    const pinned = parsePartySigners(formatPartySigners(container.contract.parties));
+    const ok = await runCollaboration((await prepareRun(container, { partySigners: pinned })).opts);
+    expect(ok.contractHash).toBe(contractHash(container.contract));
+
+    // A deployer who brings a contract of their own (here: another key signing as "bank") is refused
+    // before the enclave attests, so no vault is ever asked.
+    const impostor = await prepareRun(container, { partySigners: { ...pinned, bank: pinned["insurer"]! } });
+    const err = await expectFailure(impostor, "SIGNERS_MISMATCH");
+    expect(err.message).toMatch(/\(CLEANROOM_PARTY_SIGNERS\): party "bank" signs with key [\w-]{43}, the pinned key is [\w-]{43}/);
+    expect(impostor.calls).toEqual({ attest: 0, keyClients: 0 });
+    const missing = await prepareRun(container, { partySigners: { ...pinned, hospital: "h".repeat(43) } });
+    expect((await expectFailure(missing, "SIGNERS_MISMATCH")).message).toMatch(/pinned party "hospital" is missing from the contract/);
   });
 
   it("refuses before attesting or releasing when an approval is missing, for another contract, or the SQL differs", async () => {

@@ -6,7 +6,7 @@
 // local attester, which reports its hash to the simulated authority as the hardware would.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ccePolicyHostdata } from "../protocol/index.ts";
+import { ccePolicyHostdata, ENCLAVE_COMMAND } from "../protocol/index.ts";
 
 export interface ContainerPolicy {
   /** The Rego text (what `az confcom` prints before encoding). */
@@ -19,10 +19,7 @@ export interface ContainerPolicy {
   file: string;
 }
 
-/** The enclave's command in its image (what the policy allows to run, and nothing else). */
-export const ENCLAVE_COMMAND = ["node", "enclave-app/src/runtime/main.ts"];
-
-function containerRule(image: string, tampered: boolean): string {
+function containerRule(image: string, tampered: boolean, partySigners: string): string {
   const digest = image.split("@sha256:")[1] ?? "";
   // The tampered policy is what an operator who wants to look inside would launch: the same image,
   // plus a shell that may be exec'd into the container and stack dumps.
@@ -33,7 +30,8 @@ function containerRule(image: string, tampered: boolean): string {
     "layers": [${JSON.stringify(digest)}],
     "command": ${JSON.stringify(ENCLAVE_COMMAND)},
     "env_rules": [
-      {"pattern": "CLEANROOM_[A-Z_]+=.*", "strategy": "re2", "required": false},
+      {"pattern": ${JSON.stringify(`CLEANROOM_PARTY_SIGNERS=${partySigners}`)}, "strategy": "string", "required": true},
+      {"pattern": "CLEANROOM_RUN_ID=.*", "strategy": "re2", "required": true},
       {"pattern": "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "strategy": "string", "required": true}
     ],
     "mounts": [{"destination": "/scratch", "options": ["rbind", "rshared", "rw"], "source": "sandbox:///tmp/atlas/emptydir/.+", "type": "bind"}],
@@ -49,8 +47,14 @@ function containerRule(image: string, tampered: boolean): string {
   }`;
 }
 
+export interface ContainerPolicyOptions {
+  /** CLEANROOM_PARTY_SIGNERS (formatPartySigners): the policy fixes the parties' signing keys, as on Azure. */
+  partySigners: string;
+  tampered?: boolean;
+}
+
 /** Rego shaped like `az confcom acipolicygen` output for a group with the one enclave container. */
-export function simulatedPolicyRego(image: string, opts: { tampered?: boolean } = {}): string {
+export function simulatedPolicyRego(image: string, opts: ContainerPolicyOptions): string {
   const tampered = opts.tampered === true;
   return `# SIMULATED confidential container security policy (local clean room demo${tampered ? ", TAMPERED: allows exec of /bin/sh and stack dumps" : ""}).
 # Shaped like \`az confcom acipolicygen\` output; nothing on this machine enforces it.
@@ -65,7 +69,7 @@ framework_version := "0.2.3"
 fragments := []
 
 containers := [
-${containerRule(image, tampered)}
+${containerRule(image, tampered, opts.partySigners)}
 ]
 
 allow_properties_access := false
@@ -98,7 +102,7 @@ reason := {"errors": data.framework.errors}
 }
 
 /** Writes the policy's Rego text into `dir` and returns it with its encodings. */
-export async function writeContainerPolicy(dir: string, image: string, opts: { tampered?: boolean } = {}): Promise<ContainerPolicy> {
+export async function writeContainerPolicy(dir: string, image: string, opts: ContainerPolicyOptions): Promise<ContainerPolicy> {
   const rego = simulatedPolicyRego(image, opts);
   const base64 = Buffer.from(rego, "utf8").toString("base64");
   const file = join(dir, opts.tampered ? "ccepolicy.tampered.rego" : "ccepolicy.rego");

@@ -1,5 +1,6 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import type { AttestationRequirements, Contract, IsolationMode } from "../protocol/index.ts";
+import { formatPartySigners, parsePartySigners } from "../protocol/index.ts";
 import type { RunEvent } from "../runtime/events.ts";
 import { RuntimeError } from "../runtime/errors.ts";
 import type { RunResult } from "../runtime/pipeline.ts";
@@ -110,14 +111,18 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     const blobService = BlobServiceClient.fromConnectionString(room.azurite.connectionString);
     const output = blobService.getContainerClient(OUTPUT_CONTAINER);
     summary.authority = room.authority.url;
+    // Each party's signing key and KEK pair (the KEKs go into their vaults below).
+    const created = await createPartyKeys(scenario.parties);
+    // The container policy fixes the parties' signing keys, so the enclave runs no contract but theirs.
+    const partySigners = formatPartySigners(created.map((p) => ({ name: p.name, signingKey: p.signing.publicJwk })));
     let policies: { approved: ContainerPolicy; started: ContainerPolicy } | undefined;
     const tamperPolicy = options.tamperPolicy === true;
     if (options.isolation === "confidential-container") {
       policies = await steps.run(
         "Write the container policy (simulated confcom)",
         async () => {
-          const approved = await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE);
-          return { approved, started: tamperPolicy ? await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE, { tampered: true }) : approved };
+          const approved = await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE, { partySigners });
+          return { approved, started: tamperPolicy ? await writeContainerPolicy(room.workDir, LOCAL_ENCLAVE_IMAGE, { partySigners, tampered: true }) : approved };
         },
         (p) => `hostdata ${p.approved.hostdata.slice(0, 16)}… (SIMULATED policy, enforced by nothing here)`,
       );
@@ -130,7 +135,6 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     const parties = await steps.run(
       "Create each party's RSA-HSM KEK + release policy",
       async () => {
-        const created = await createPartyKeys(scenario.parties);
         const keys: ProvisionedKek[] = [];
         for (const party of created) {
           keys.push(await provisionPartyKek({ party, vault: room.vaults.get(party.name)!, attestation, enclavePrincipal: ENCLAVE_PRINCIPAL }));
@@ -219,7 +223,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
             contract: signed.contract,
             approvals: signed.approvals,
             runId,
-            ...(policies ? { ccePolicy: policies.started.base64 } : {}),
+            ...(policies ? { ccePolicy: policies.started.base64, partySigners: parsePartySigners(partySigners) } : {}),
             ...(io.hooks?.onEnclaveEvent ? { onEvent: io.hooks.onEnclaveEvent } : {}),
           }),
         (r) => `${r.rowsReleased} rows released, ${r.rowsSuppressed} suppressed`,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import type { Approvals, Contract } from "../protocol/index.ts";
+import type { Approvals, Contract, PartySigners } from "../protocol/index.ts";
 import { localCredential, localKeyClient } from "../local/local-clients.ts";
 import { LocalAttester } from "../runtime/attest/local.ts";
 import type { RunEventSink } from "../runtime/events.ts";
@@ -30,6 +30,8 @@ export async function runEnclave(opts: {
   runId: string;
   /** confidential-container: the container policy (base64) this enclave is started with. */
   ccePolicy?: string;
+  /** confidential-container: the party signers that policy fixes (CLEANROOM_PARTY_SIGNERS). */
+  partySigners?: PartySigners;
   onEvent?: RunEventSink;
 }): Promise<RunResult> {
   const { room } = opts;
@@ -55,6 +57,7 @@ export async function runEnclave(opts: {
     sql: opts.contract.sql,
     enclaveImage: opts.contract.enclave.image,
     authorizationRetry: LOCAL_AUTHORIZATION_RETRY,
+    ...(opts.partySigners !== undefined ? { partySigners: opts.partySigners } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
 }

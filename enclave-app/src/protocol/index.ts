@@ -88,6 +88,8 @@ export {
   NOT_DEBUGGABLE_SPELLINGS,
 } from "./release-policy.ts";
 export { decodeCcePolicy, ccePolicyHostdata, CcePolicyEncodingError } from "./cce-policy.ts";
+export { jwkThumbprint, formatPartySigners, parsePartySigners, partySignersMismatch, PartySignersError, type PartySigners } from "./party-signers.ts";
+export { ENCLAVE_COMMAND, ENCLAVE_WORKING_DIR } from "./enclave-process.ts";
 export { validateReleasePolicy, RELEASE_POLICY_VERSION, CLAIM_OPERATORS } from "./release-policy-validate.ts";
 export {
   evaluateReleasePolicy,

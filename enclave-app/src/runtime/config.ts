@@ -1,5 +1,6 @@
 // The Job's environment as typed, validated configuration. Every problem names the variable.
 import { isAbsolute } from "node:path";
+import { parsePartySigners, PartySignersError, type PartySigners } from "../protocol/index.ts";
 import { ConfigError } from "./errors.ts";
 
 export type AttesterChoice = "cvm-skr" | "sidecar" | "local";
@@ -35,6 +36,8 @@ export interface RuntimeConfig {
    * token's x-ms-sevsnpvm-hostdata. Without it the token reports all-zero hostdata.
    */
   localCcePolicyFile?: string;
+  /** CLEANROOM_PARTY_SIGNERS: required with the sidecar attester (confidential-container mode), where the container policy fixes it. */
+  partySigners?: PartySigners;
   /** Bound of the 403 (role propagation) retries in seconds; default 300 on Azure, 10 locally. */
   authorizationRetrySeconds?: number;
 }
@@ -100,6 +103,22 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
   if (attester === "cvm-skr" && imdsClientId === undefined) {
     throw new ConfigError("IMDS_CLIENT_ID", "is required with CLEANROOM_ATTESTER=cvm-skr (AzureAttestSKR authenticates to Key Vault as the kubelet identity through IMDS)");
   }
+  const signersRaw = optional(env, "CLEANROOM_PARTY_SIGNERS");
+  if (attester === "sidecar" && signersRaw === undefined) {
+    throw new ConfigError(
+      "CLEANROOM_PARTY_SIGNERS",
+      "is required with CLEANROOM_ATTESTER=sidecar: the container policy leaves the contract open and pins the parties' signing keys here instead",
+    );
+  }
+  let partySigners: PartySigners | undefined;
+  if (signersRaw !== undefined) {
+    try {
+      partySigners = parsePartySigners(signersRaw);
+    } catch (err) {
+      if (err instanceof PartySignersError) throw new ConfigError("CLEANROOM_PARTY_SIGNERS", err.message);
+      throw err;
+    }
+  }
   const config: RuntimeConfig = {
     contractPath: absolutePath("CLEANROOM_CONTRACT", required(env, "CLEANROOM_CONTRACT")),
     approvalsPath: absolutePath("CLEANROOM_APPROVALS", required(env, "CLEANROOM_APPROVALS")),
@@ -112,6 +131,7 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
     memoryLimit,
   };
   if (threads !== undefined) config.threads = threads;
+  if (partySigners !== undefined) config.partySigners = partySigners;
   if (authorizationRetrySeconds !== undefined) config.authorizationRetrySeconds = authorizationRetrySeconds;
   if (imdsClientId !== undefined) config.imdsClientId = imdsClientId;
   const sidecarUrl = optional(env, "CLEANROOM_SIDECAR_URL");

@@ -52,6 +52,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       scratchDir: config.scratchDir,
       duckdb: { memoryLimit: config.memoryLimit, ...(config.threads !== undefined ? { threads: config.threads } : {}) },
       ...(config.enclaveImage !== undefined ? { enclaveImage: config.enclaveImage } : {}),
+      ...(config.partySigners !== undefined ? { partySigners: config.partySigners } : {}),
       authorizationRetry: authorizationRetryOf(config),
       onEvent: log,
     });

@@ -17,12 +17,14 @@ import {
   explainDecision,
   hintFor,
   parseContract,
+  partySignersMismatch,
   shortValue,
   requiredApprovers,
   verifyApprovals,
   type Approvals,
   type Claims,
   type Contract,
+  type PartySigners,
   type DatasetSpec,
   type PolicyDecision,
 } from "../protocol/index.ts";
@@ -74,6 +76,12 @@ export interface RunOptions {
   sql?: string;
   /** The image actually running, when known; refused unless it equals the contract's pin. */
   enclaveImage?: string;
+  /**
+   * Confidential-container mode: the parties' signing-key thumbprints the container policy fixes
+   * (CLEANROOM_PARTY_SIGNERS). The contract's parties must be exactly these, or a deployer could run
+   * the approved policy on a contract and approvals of their own.
+   */
+  partySigners?: PartySigners;
   /** Key Vault export wrapping (default RSA_AES_KEY_WRAP_256). */
   releaseAlgorithm?: KeyExportEncryption;
   /** Region size of the result blobs (default: the envelope's 4 MiB). */
@@ -174,6 +182,12 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     }
     if (opts.enclaveImage !== undefined && opts.enclaveImage !== contract.enclave.image) {
       throw new RuntimeError("IMAGE_MISMATCH", `running image ${opts.enclaveImage} is not the contract's pinned image ${contract.enclave.image}`, { step: "load" });
+    }
+    if (opts.partySigners !== undefined) {
+      const mismatch = partySignersMismatch(opts.partySigners, contract.parties);
+      if (mismatch) {
+        throw new RuntimeError("SIGNERS_MISMATCH", `the contract's parties are not the ones the container policy pins (CLEANROOM_PARTY_SIGNERS): ${mismatch}`, { step: "load" });
+      }
     }
     if (opts.attester.mode !== contract.attestation.mode) {
       throw new RuntimeError("CONFIG_INVALID", `the ${opts.attester.kind} attester runs in ${opts.attester.mode} mode, the contract requires ${contract.attestation.mode}`, { step: "config" });
