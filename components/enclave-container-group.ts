@@ -8,30 +8,25 @@
 // and writes outputs. `pulumi up` waits for the enclave container to terminate (enclave-run.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as containerinstance from "@pulumi/azure-native/containerinstance/index.js";
-import { canonicalJson, ccePolicyHostdata, contractHash, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
+import { canonicalJson, ccePolicyHostdata, CONFCOM_VERSION, contractHash, formatPartySigners, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { defaultContainerGroupReader, waitForEnclaveExit, type ContainerGroupReader, type EnclaveRunResult } from "./enclave-run.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
 import { enclaveStorageGrants, imageProblem, type WorkloadStorage } from "./workload.ts";
-import { CONFIG_MOUNT_PATH, enclaveEnv, SCRATCH_MOUNT_PATH } from "./workload-spec.ts";
+import { ENCLAVE_CONTAINER_NAME, enclaveGroupContainers, PINNED_CONFCOM_VERSION, SKR_SIDECAR_RESOURCES } from "./enclave-container-spec.ts";
 
 export const ENCLAVE_CONTAINER_GROUP_TYPE = "cleanroom:index:EnclaveContainerGroup";
-export const ENCLAVE_CONTAINER_NAME = "enclave";
-export const SKR_CONTAINER_NAME = "skr";
-/** The SKR sidecar's default port (microsoft/confidential-sidecar-containers cmd/skr); the runtime's default too. */
-export const SKR_SIDECAR_PORT = 8080;
 /** Microsoft's SKR sidecar image, pinned by digest: mcr.microsoft.com/aci/skr[:tag]@sha256:<64 hex>. */
 export const SKR_SIDECAR_IMAGE = /^mcr\.microsoft\.com\/aci\/skr(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 /** Confidential ACI group limits (learn.microsoft.com container-instances-resource-and-quota-limits: 4 vCPU / 16 GB; *check* per region). */
 export const CONFIDENTIAL_GROUP_MAX = { cpu: 4, memoryInGB: 16 } as const;
-export const SKR_SIDECAR_RESOURCES = { cpu: 0.5, memoryInGB: 1 } as const;
 export const DEFAULT_ENCLAVE_CONTAINER_RESOURCES = { cpu: 3, memoryInGB: 12, scratchMiB: 3072 } as const;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A problem with a ccePolicy value, or undefined. */
 export function ccePolicyProblem(value: unknown): string | undefined {
-  if (typeof value !== "string" || value.length === 0) return "must be the base64 container security policy that `az confcom acipolicygen` prints";
+  if (typeof value !== "string" || value.length === 0) return "must be the base64 container security policy that `az confcom acipolicygen` prints (npm run cce-policy -- --stack <name> writes its input and prints the command)";
   if (!BASE64.test(value)) return "is not standard base64 (confcom prints the Rego policy base64-encoded, without line breaks)";
   const rego = Buffer.from(value, "base64").toString("utf8");
   if (!/^\s*(#.*\n\s*)*package policy\b/m.test(rego)) return 'does not decode to a confcom Rego policy (expected it to start with "package policy")';
@@ -44,6 +39,8 @@ export interface EnclaveContainerOptions {
   ccePolicy: string;
   /** mcr.microsoft.com/aci/skr@sha256:<digest>. */
   skrSidecarImage: string;
+  /** The `az confcom` release that generated ccePolicy; recorded in the contract. Default PINNED_CONFCOM_VERSION. */
+  confcomVersion?: string;
   /** In the group name: a new attempt is a new group, so a finished (or failed) run can be repeated. Default 1. */
   runAttempt?: number;
   /** The enclave container's share of the group. Default 3 vCPU, 12 GB, 3072 MiB scratch. */
@@ -90,6 +87,9 @@ export function validateEnclaveContainerOptions(o: Partial<EnclaveContainerOptio
   if (policy) out.add("ccePolicy", "cce-policy", policy);
   if (typeof o.skrSidecarImage !== "string" || !SKR_SIDECAR_IMAGE.test(o.skrSidecarImage)) {
     out.add("skrSidecarImage", "image-not-pinned", `"${String(o.skrSidecarImage)}" must be mcr.microsoft.com/aci/skr@sha256:<64 hex>: the sidecar is part of the measured policy, so it is pinned like the enclave`);
+  }
+  if (o.confcomVersion !== undefined && (typeof o.confcomVersion !== "string" || !CONFCOM_VERSION.test(o.confcomVersion))) {
+    out.add("confcomVersion", "bad-version", `must be the az confcom release that generated ccePolicy, such as "${PINNED_CONFCOM_VERSION}"; got ${JSON.stringify(o.confcomVersion)}`);
   }
   if (o.runAttempt !== undefined && (!isInteger(o.runAttempt) || o.runAttempt < 1 || o.runAttempt > 999)) {
     out.add("runAttempt", "range", `must be an integer 1..999; got ${String(o.runAttempt)}`);
@@ -166,24 +166,18 @@ export class EnclaveContainerGroup extends pulumi.ComponentResource {
       return pinned;
     });
 
-    // The CLEANROOM_* variables the Job sets (workload-spec.ts), with the SKR sidecar as attester.
-    const env = enclaveEnv({
-      image: args.contract.enclave.image,
-      serviceAccountName: "-",
-      configMapName: "-",
-      jobName: args.groupName,
-      contractHash: hash,
+    // The same containers the container policy was generated for (tools/cce-policy reads this spec too).
+    const containers = enclaveGroupContainers({
+      enclaveImage: args.contract.enclave.image,
+      skrSidecarImage: args.skrSidecarImage,
       storageUrl: args.storage.blobEndpoint,
       outputContainer: args.storage.outputContainerName,
       attestationEndpoint,
-      attester: "sidecar",
-      resources: { cpu: String(r.cpu), memoryMiB: r.memoryInGB * 1024, scratchMiB: r.scratchMiB },
-    }).map((e) => ({ name: e.name, value: e.value as pulumi.Input<string> }));
-    env.push(
-      { name: "CLEANROOM_SIDECAR_URL", value: `http://localhost:${SKR_SIDECAR_PORT}` },
-      // DefaultAzureCredential picks this user-assigned identity from the group's managed identity endpoint.
-      { name: "AZURE_CLIENT_ID", value: args.identity.clientId },
-    );
+      resources: r,
+      partySigners: formatPartySigners(args.contract.parties),
+      runId: args.groupName,
+      clientId: args.identity.clientId,
+    });
 
     const group = new containerinstance.ContainerGroup(
       `${name}-group`,
@@ -201,25 +195,14 @@ export class EnclaveContainerGroup extends pulumi.ComponentResource {
         // No ipAddress: nothing listens to the outside; the group reaches Storage, Key Vault, MAA and
         // Entra ID from the delegated subnet (service endpoints for the first two).
         subnetIds: [{ id: args.subnetId }],
-        containers: [
-          {
-            name: ENCLAVE_CONTAINER_NAME,
-            image: args.contract.enclave.image,
-            environmentVariables: env,
-            resources: { requests: { cpu: r.cpu, memoryInGB: r.memoryInGB } },
-            volumeMounts: [
-              { name: "contract", mountPath: CONFIG_MOUNT_PATH, readOnly: true },
-              { name: "scratch", mountPath: SCRATCH_MOUNT_PATH },
-              { name: "tmp", mountPath: "/tmp" },
-            ],
-          },
-          {
-            name: SKR_CONTAINER_NAME,
-            image: args.skrSidecarImage,
-            environmentVariables: [{ name: "Port", value: String(SKR_SIDECAR_PORT) }],
-            resources: { requests: { cpu: SKR_SIDECAR_RESOURCES.cpu, memoryInGB: SKR_SIDECAR_RESOURCES.memoryInGB } },
-          },
-        ],
+        containers: containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          ...(c.command ? { command: [...c.command] } : {}),
+          environmentVariables: c.env.map((e) => ({ name: e.name, value: e.value })),
+          resources: { requests: { cpu: c.cpu, memoryInGB: c.memoryInGB } },
+          ...(c.mounts.length > 0 ? { volumeMounts: c.mounts.map((m) => ({ name: m.volume, mountPath: m.mountPath, readOnly: m.readOnly })) } : {}),
+        })),
         volumes: [
           // Secret volumes are files of base64 content; the policy measures the mounts, the contract hash is checked by the runtime.
           {

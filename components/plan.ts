@@ -45,6 +45,7 @@ import type { PrincipalRef } from "./roles.ts";
 import { validateSharedStorageArgs } from "./storage.ts";
 import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
 import { imageProblem, type EnclaveWorkloadArgs } from "./workload.ts";
+import { PINNED_CONFCOM_VERSION } from "./enclave-container-spec.ts";
 import { enclaveContainerGroupName, validateEnclaveContainerOptions, type EnclaveContainerOptions } from "./enclave-container-group.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 
@@ -191,9 +192,27 @@ export function dedicatedPolicyHashProblem(attestation: CleanRoomArgs["attestati
   return undefined;
 }
 
-function attestationChoice(args: CleanRoomArgs, naming: NamingContext): AttestationChoice {
+function attestationChoice(args: Pick<CleanRoomArgs, "attestation">, naming: NamingContext): AttestationChoice {
   const a = args.attestation ?? { kind: "shared" as const };
   return a.kind === "shared" ? { kind: "shared" } : { kind: "dedicated", providerName: a.providerName ?? attestationProviderName(naming) };
+}
+
+/**
+ * The names and endpoints that follow from the collaboration alone (no keys, digests or policy yet):
+ * what planCleanRoom builds on, and what tools/cce-policy fixes in the container policy before a
+ * contract exists.
+ */
+export function planEndpoints(args: Pick<CleanRoomArgs, "collaboration" | "namingSeed" | "location" | "attestation" | "storage">): {
+  naming: NamingContext;
+  choice: AttestationChoice;
+  endpoint: string;
+  storageAccountName: string;
+  blobEndpoint: string;
+} {
+  const naming = namingContext(args.collaboration, args.namingSeed);
+  const choice = attestationChoice(args, naming);
+  const account = args.storage?.accountName ?? storageAccountName(naming);
+  return { naming, choice, endpoint: expectedAttestationEndpoint({ location: args.location, choice }), storageAccountName: account, blobEndpoint: blobEndpoint(account) };
 }
 
 /** Every problem with the arguments, including those of the components CleanRoom composes. */
@@ -386,16 +405,16 @@ export function pendingContractInputs(args: Pick<CleanRoomArgs, "parties" | "dat
  */
 export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
   throwIfIssues("CleanRoom", validateCleanRoomArgs(args));
-  const naming = namingContext(args.collaboration, args.namingSeed);
-  const choice = attestationChoice(args, naming);
-  const endpoint = expectedAttestationEndpoint({ location: args.location, choice });
+  const { naming, choice, endpoint, storageAccountName: account } = planEndpoints(args);
   const mode = args.isolationMode ?? "confidential-node";
   // Container mode pins the container policy: hostdata = sha256 of the decoded ccePolicy, in every
   // party's release policy and in the contract.
   const attestationRequirements: AttestationRequirements = {
     authority: endpoint,
     mode,
-    ...(mode === "confidential-container" ? { hostdata: ccePolicyHostdata(args.enclave!.ccePolicy) } : {}),
+    ...(mode === "confidential-container"
+      ? { hostdata: ccePolicyHostdata(args.enclave!.ccePolicy), confcomVersion: args.enclave!.confcomVersion ?? PINNED_CONFCOM_VERSION }
+      : {}),
     ...(args.attestation?.kind === "dedicated" ? { policyHash: args.attestation.policyHash } : {}),
   };
 
@@ -409,7 +428,6 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
       kek: planKek({ party: p.name, vaultName: vName, keySize: p.keySize, attestation: attestationRequirements }),
     };
   });
-  const account = args.storage?.accountName ?? storageAccountName(naming);
   const pending = pendingContractInputs(args);
 
   let contract: Contract | undefined;

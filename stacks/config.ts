@@ -117,8 +117,10 @@ const valueSchemas = {
   /** Confidential-container mode: checked-in base64 ccePolicy, pinned SKR sidecar, optional run attempt. */
   enclave: z
     .strictObject({
-      ccePolicy: z.string(),
+      // Optional here so that tools/cce-policy can write confcom's input before a policy exists; CleanRoom requires it.
+      ccePolicy: z.string().optional(),
       skrSidecarImage: z.string(),
+      confcomVersion: z.string().optional(),
       runAttempt: z.number().int().optional(),
       resources: z.strictObject({ cpu: z.number().optional(), memoryInGB: z.number().optional(), scratchMiB: z.number().int().optional() }).optional(),
       timeoutSeconds: z.number().int().optional(),
@@ -238,7 +240,7 @@ export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
     network: config.network,
     storage: config.storage,
     workload: config.workload,
-    enclave: config.enclave,
+    enclave: config.enclave && { ...config.enclave, ccePolicy: config.enclave.ccePolicy ?? "" },
     tags: config.tags,
   };
 }

@@ -14,6 +14,7 @@ import {
 } from "../../components/enclave-container-group.ts";
 import { armContainerGroupReader, CONTAINER_GROUP_READER_SYMBOL, waitForEnclaveExit, EnclaveRunFailedError, type ContainerGroupReader, type ContainerGroupView } from "../../components/enclave-run.ts";
 import { validateNetworkArgs } from "../../components/network.ts";
+import { PINNED_CONFCOM_VERSION } from "../../components/enclave-container-spec.ts";
 import { AzureTypes, DEFAULT_SUBSCRIPTION, K8sTypes, fakeGuid, roleGuid, setupPulumiMocks, valueOf } from "../helpers/pulumi.ts";
 import { approvedArgs, completeArgs, phase1Args } from "./fixtures.ts";
 
@@ -98,7 +99,7 @@ describe("confidential-container settings validation", () => {
 describe("planCleanRoom in confidential-container mode", () => {
   it("pins hostdata = sha256(decoded ccePolicy) in the attestation requirements, every release policy and the contract", () => {
     const plan = planCleanRoom(completeArgs(aci()));
-    expect(plan.attestationRequirements).toEqual({ authority: plan.attestation.endpoint, mode: "confidential-container", hostdata: HOSTDATA });
+    expect(plan.attestationRequirements).toEqual({ authority: plan.attestation.endpoint, mode: "confidential-container", hostdata: HOSTDATA, confcomVersion: PINNED_CONFCOM_VERSION });
     expect(plan.contract!.attestation.hostdata).toBe(HOSTDATA);
     for (const p of plan.parties) {
       const allOf = p.kek.releasePolicy.anyOf[0]!.allOf;
@@ -209,7 +210,7 @@ describe("CleanRoom in confidential-container mode (approved)", async () => {
       const policy = decodeReleasePolicy(k.inputs.properties.releasePolicy);
       expect(policy.anyOf[0]!.allOf).toContainEqual({ claim: "x-ms-sevsnpvm-hostdata", equals: HOSTDATA });
     }
-    expect(room.contract!.attestation).toEqual({ authority: room.plan.attestation.endpoint, mode: "confidential-container", hostdata: HOSTDATA });
+    expect(room.contract!.attestation).toEqual({ authority: room.plan.attestation.endpoint, mode: "confidential-container", hostdata: HOSTDATA, confcomVersion: PINNED_CONFCOM_VERSION });
     expect(room.enclaveGroup!.hostdata).toBe(HOSTDATA);
   });
 

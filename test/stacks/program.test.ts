@@ -3,13 +3,18 @@
 // load under Node 24 (a ".js" specifier, a non-erasable TypeScript construct, a second export...).
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { contractHash, decodeReleasePolicy, verifyApprovals } from "../../enclave-app/src/protocol/index.ts";
+import { contractHash, decodeReleasePolicy, partySignersMismatch, verifyApprovals } from "../../enclave-app/src/protocol/index.ts";
 import { EXAMPLES } from "../../stacks/examples/collaborations.ts";
+import { OPEN_ENV_VARS } from "../../components/enclave-container-spec.ts";
+import { readConfig } from "../../enclave-app/src/runtime/config.ts";
+import type { ConfcomInput } from "../../tools/cce-policy/confcom-input.ts";
 import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import { AzureTypes, K8sTypes } from "../helpers/pulumi.ts";
 import { isSerializedSecret } from "../../tools/pulumi-mocks/report.ts";
 import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
+import { PINNED_CONFCOM_VERSION } from "../../components/enclave-container-spec.ts";
 
 const NS = "confidential-clean-room";
 const configOf = (stack: string) => stackFileToPulumiConfig(join(REPO_ROOT, `stacks/Pulumi.${stack}.yaml`));
@@ -62,6 +67,14 @@ describe.each(NODE_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, 
   });
 });
 
+interface DeployedContainer {
+  name: string;
+  image: string;
+  command?: string[];
+  environmentVariables: { name: string; value: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
 describe.each(CONTAINER_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi program, confidential-container stack %s", (stack, example) => {
   it("loads through Pulumi's runner under Node 24 and registers a Confidential ACI enclave instead of a cluster", async () => {
     const run = await runExample(stack);
@@ -90,7 +103,8 @@ describe.each(CONTAINER_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi prog
     const contract = JSON.parse(outputs.contract as string);
     // The example keeps a dedicated attestation provider, so its policy hash is pinned as well.
     const { policyHash } = JSON.parse(config[`${NS}:attestation`]!);
-    expect(contract.attestation).toEqual({ authority: outputs.attestationEndpoint, mode: "confidential-container", hostdata, policyHash });
+    expect(contract.attestation).toEqual({ authority: outputs.attestationEndpoint, mode: "confidential-container", hostdata, policyHash, confcomVersion: enclave.confcomVersion });
+    expect(enclave.confcomVersion).toBe(PINNED_CONFCOM_VERSION);
     expect(outputs.contractHash).toBe(contractHash(contract));
     expect((await verifyApprovals(contract, JSON.parse(config[`${NS}:approvals`]!))).ok).toBe(true);
     for (const k of report.resources.filter((r) => r.type === AzureTypes.key)) {
@@ -104,6 +118,28 @@ describe.each(CONTAINER_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi prog
     expect(group.containers.map((c: { image: string }) => c.image)).toEqual([contract.enclave.image, enclave.skrSidecarImage]);
     // The mocks play ARM: the waiter saw the enclave terminate with exit code 0.
     expect((outputs.enclaveContainerGroup as { run: { exitCode: number } }).run.exitCode).toBe(0);
+
+    // The policy's subject is the deployed group: the checked-in confcom input (npm run cce-policy)
+    // fixes every value the group sets, except the open ones, and mounts exactly its volumes.
+    const input = JSON.parse(readFileSync(join(REPO_ROOT, "stacks", "cce-policy", `${stack}.confcom-input.json`), "utf8")) as ConfcomInput;
+    expect(input.containers.map((c) => c.name)).toEqual(group.containers.map((c: { name: string }) => c.name));
+    for (const [i, deployed] of (group.containers as DeployedContainer[]).entries()) {
+      const measured = input.containers[i]!.properties;
+      expect(measured.image).toBe(deployed.image);
+      expect(measured.command).toEqual(deployed.command);
+      expect(measured.environmentVariables.map((e) => e.name)).toEqual(deployed.environmentVariables.map((e) => e.name));
+      for (const [j, e] of deployed.environmentVariables.entries()) {
+        const rule = measured.environmentVariables[j]!;
+        if (rule.regex) expect(Object.keys(OPEN_ENV_VARS)).toContain(e.name);
+        else expect(rule.value, e.name).toBe(e.value);
+      }
+      expect((measured.volumeMounts ?? []).map((m) => [m.name, m.mountPath, m.readOnly])).toEqual((deployed.volumeMounts ?? []).map((m) => [m.name, m.mountPath, m.readOnly ?? false]));
+    }
+    // ... and the runtime reads what the group sets: the signers it pins are the contract's parties.
+    const env = Object.fromEntries(group.containers[0].environmentVariables.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const runtime = readConfig(env);
+    expect(runtime).toMatchObject({ attester: "sidecar", storageUrl: outputs.blobEndpoint, runId: group.containerGroupName, enclaveImage: contract.enclave.image });
+    expect(partySignersMismatch(runtime.partySigners!, contract.parties)).toBeUndefined();
   });
 
   it("fails `pulumi up` when the enclave container exits non-zero", async () => {
