@@ -89,6 +89,13 @@ describe("stack-cce-policy-hostdata-pinned", () => {
     expect(outcome.violations).toEqual([expect.stringMatching(new RegExp(`^the contract mounted by container group "${GROUP_NAME}" pins no attestation\\.hostdata`))]);
   });
 
+  it("compares only the contract in a stack without release policies (nothing to release)", async () => {
+    const groupOnly = cleanRoom().filter((r) => r.type !== "azure-native:keyvault:Key");
+    expect((await runPolicy(stackCcePolicyHostdataPinned, groupOnly)).violations).toEqual([]);
+    const tampered = cleanRoom({ contractHostdata: OTHER_HOSTDATA }).filter((r) => r.type !== "azure-native:keyvault:Key");
+    expect((await runPolicy(stackCcePolicyHostdataPinned, tampered)).violations).toEqual([expect.stringMatching(/^the contract mounted by container group/)]);
+  });
+
   it("leaves an undecodable ccePolicy to aci-cce-policy-locked-down", async () => {
     const resources = replace(cleanRoom(), GROUP, setOutput("confidentialComputeProperties.ccePolicy", "not base64!"));
     expect((await runPolicy(stackCcePolicyHostdataPinned, resources)).violations).toEqual([]);

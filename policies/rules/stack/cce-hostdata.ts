@@ -3,6 +3,7 @@
 // not its own group's. All three must be the sha256 of the group's ccePolicy: a key pinning another
 // hash is released to another policy (or never), a key pinning none to any compliant group holding
 // the release identity, and a contract pinning another hash approves a different enclave than runs.
+import type { ReportViolation } from "@pulumi/policy";
 import { ccePolicyHostdata, CcePolicyEncodingError, decodeReleasePolicy, MaaClaims, ReleasePolicyError, type Condition } from "../../../enclave-app/src/protocol/index.ts";
 import type { CleanRoomStackPolicy } from "../policy.ts";
 import { confidentialGroupsOf, contractsOf, keysOf, type KeyView } from "./model.ts";
@@ -37,6 +38,39 @@ function pinsOf(key: KeyView): KeyPins | undefined {
 
 const HOSTDATA = MaaClaims.hostdata;
 
+type HashedGroup = { name: string; urn: string; hostdata: string };
+
+/** The keys against the groups' hostdata: none pinned at all (reported per group), an unpinned alternative, another value. */
+function reportKeys(keys: KeyPins[], hashed: HashedGroup[], report: ReportViolation): void {
+  if (!keys.some((k) => k.alternatives.some((pins) => pins.length > 0))) {
+    for (const g of hashed) {
+      report(
+        `no key's release policy pins ${HOSTDATA}, so container group "${g.name}" is not what the keys are bound to: any confidential group holding the release identity gets them; pin ${g.hostdata} (the sha256 of its ccePolicy).`,
+        g.urn,
+      );
+    }
+    return;
+  }
+  for (const { key, alternatives } of keys) {
+    const unpinned = alternatives.flatMap((pins, i) => (pins.length === 0 ? [i] : []));
+    if (unpinned.length > 0) {
+      report(
+        `key "${key.name}" release policy does not pin ${HOSTDATA} in ${unpinned.map((i) => `anyOf[${i}]`).join(", ")}: it releases the key to a group under any container policy.`,
+        key.resource.urn,
+      );
+    }
+    for (const g of hashed) {
+      const other = [...new Set(alternatives.flat().filter((h) => h !== g.hostdata))];
+      if (other.length > 0) {
+        report(
+          `key "${key.name}" release policy pins ${HOSTDATA} ${other.join(", ")}, but the ccePolicy of container group "${g.name}" hashes to ${g.hostdata}: the key would be released to another policy, never to this group.`,
+          key.resource.urn,
+        );
+      }
+    }
+  }
+}
+
 export const stackCcePolicyHostdataPinned: CleanRoomStackPolicy = {
   name: "stack-cce-policy-hostdata-pinned",
   description: `Every key's release policy pins ${HOSTDATA} in every alternative, and it and the contract the group mounts (attestation.hostdata) equal the sha256 of each Confidential ACI group's ccePolicy.`,
@@ -52,7 +86,7 @@ export const stackCcePolicyHostdataPinned: CleanRoomStackPolicy = {
       .filter((k): k is KeyPins => k !== undefined);
     const contracts = contractsOf(args.resources);
 
-    const hashed: { name: string; urn: string; hostdata: string }[] = [];
+    const hashed: HashedGroup[] = [];
     for (const group of groups) {
       try {
         hashed.push({ name: group.name, urn: group.resource.urn, hostdata: ccePolicyHostdata(group.ccePolicy() ?? "") });
@@ -64,33 +98,8 @@ export const stackCcePolicyHostdataPinned: CleanRoomStackPolicy = {
     }
     if (hashed.length === 0) return;
 
-    if (!keys.some((k) => k.alternatives.some((pins) => pins.length > 0))) {
-      for (const g of hashed) {
-        report(
-          `no key's release policy pins ${HOSTDATA}, so container group "${g.name}" is not what the keys are bound to: any confidential group holding the release identity gets them; pin ${g.hostdata} (the sha256 of its ccePolicy).`,
-          g.urn,
-        );
-      }
-    } else {
-      for (const { key, alternatives } of keys) {
-        const unpinned = alternatives.flatMap((pins, i) => (pins.length === 0 ? [i] : []));
-        if (unpinned.length > 0) {
-          report(
-            `key "${key.name}" release policy does not pin ${HOSTDATA} in ${unpinned.map((i) => `anyOf[${i}]`).join(", ")}: it releases the key to a group under any container policy.`,
-            key.resource.urn,
-          );
-        }
-        for (const g of hashed) {
-          const other = [...new Set(alternatives.flat().filter((h) => h !== g.hostdata))];
-          if (other.length > 0) {
-            report(
-              `key "${key.name}" release policy pins ${HOSTDATA} ${other.join(", ")}, but the ccePolicy of container group "${g.name}" hashes to ${g.hostdata}: the key would be released to another policy, never to this group.`,
-              key.resource.urn,
-            );
-          }
-        }
-      }
-    }
+    // With no release policy in the stack nothing is released; only the contract is left to compare.
+    if (keys.length > 0) reportKeys(keys, hashed, report);
 
     for (const g of hashed) {
       for (const contract of contracts.filter((c) => c.source.urn === g.urn)) {
