@@ -17,6 +17,7 @@ import {
   readConfcomRego,
   regoText,
   RegoRef,
+  type ConfcomRego,
   type RegoValue,
 } from "./confcom-policy.ts";
 
@@ -105,106 +106,121 @@ type Json = RegoValue;
 const isObject = (v: Json | undefined): v is { [key: string]: Json } => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof RegoRef);
 const isStringArray = (v: Json | undefined): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
 
-/** Reads the policy from its base64 form into a document; every unreadable part is an "unreadable" finding. */
-export function readCcePolicy(ccePolicy: unknown): CcePolicyRead {
-  const unreadable = (message: string, container?: string): CcePolicyFinding => ({ rule: "unreadable", message, ...(container ? { container } : {}) });
-  if (typeof ccePolicy !== "string" || ccePolicy.trim() === "") {
-    return { findings: [unreadable("there is no ccePolicy, so the group would not run under a policy the parties approved and pinned")] };
-  }
-  let text: string;
-  try {
-    text = decodeCcePolicy(ccePolicy);
-  } catch (err) {
-    if (err instanceof CcePolicyEncodingError) return { findings: [unreadable(`the policy cannot be decoded: ${err.message}`)] };
-    throw err;
-  }
-  let rego;
-  try {
-    rego = readConfcomRego(text);
-  } catch (err) {
-    if (err instanceof ConfcomRegoError) return { findings: [unreadable(`the policy is not Rego as confcom writes it (${err.message}); a policy that cannot be read completely is refused rather than guessed at`)] };
-    throw err;
-  }
-  if (rego.packageName !== "policy") return { findings: [unreadable(`the policy is package "${rego.packageName}", not confcom's "package policy"`)] };
+const unreadable = (message: string, container?: string): CcePolicyFinding => ({ rule: "unreadable", message, ...(container ? { container } : {}) });
 
-  const findings: CcePolicyFinding[] = [];
-  const data = new Map<string, Json>();
-  // Data already refused for what it refers to is not reported a second time as absent.
-  const refusedData = new Set<string>();
-  const rules: { name: string; value: RegoValue }[] = [];
+/** The policy's Rego, or the one finding that says why it cannot be read at all. */
+function decodeRego(ccePolicy: unknown): { rego: ConfcomRego } | { finding: CcePolicyFinding } {
+  if (typeof ccePolicy !== "string" || ccePolicy.trim() === "") {
+    return { finding: unreadable("there is no ccePolicy, so the group would not run under a policy the parties approved and pinned") };
+  }
+  let rego: ConfcomRego;
+  try {
+    rego = readConfcomRego(decodeCcePolicy(ccePolicy));
+  } catch (err) {
+    if (err instanceof CcePolicyEncodingError) return { finding: unreadable(`the policy cannot be decoded: ${err.message}`) };
+    if (err instanceof ConfcomRegoError) {
+      return { finding: unreadable(`the policy is not Rego as confcom writes it (${err.message}); a policy that cannot be read completely is refused rather than guessed at`) };
+    }
+    throw err;
+  }
+  if (rego.packageName !== "policy") return { finding: unreadable(`the policy is package "${rego.packageName}", not confcom's "package policy"`) };
+  return { rego };
+}
+
+interface Assignments {
+  data: Map<string, Json>;
+  /** Data already refused for what it refers to: not reported a second time as absent. */
+  refused: Set<string>;
+  rules: CcePolicyDocument["rules"];
+}
+
+/** confcom's data, its reason, and every other top-level rule (each of which must be a delegation). */
+function sortAssignments(rego: ConfcomRego, findings: CcePolicyFinding[]): Assignments {
+  const out: Assignments = { data: new Map(), refused: new Set(), rules: [] };
   for (const a of rego.assignments) {
     if (CONFCOM_DATA_NAMES.has(a.name)) {
-      if (containsRef(a.value)) {
+      if (!containsRef(a.value)) out.data.set(a.name, a.value);
+      else {
         findings.push(unreadable(`${a.name} (line ${a.line}) refers to other documents instead of stating its data`));
-        refusedData.add(a.name);
-      } else data.set(a.name, a.value);
+        out.refused.add(a.name);
+      }
     } else if (a.name === REASON_RULE) {
       if (!isConfcomReason(a.value)) findings.push(unreadable(`reason (line ${a.line}) is ${regoText(a.value)}, not confcom's {"errors": data.framework.errors}`));
     } else {
-      rules.push({ name: a.name, value: a.value });
+      out.rules.push({ name: a.name, value: a.value });
     }
   }
   for (const point of ENFORCEMENT_POINTS) {
-    if (!rules.some((r) => r.name === point)) {
+    if (!out.rules.some((r) => r.name === point)) {
       findings.push(unreadable(`the policy does not define ${point} := data.framework.${point}, so what it allows there is not the framework's decision`));
     }
   }
+  return out;
+}
 
-  const containers: ContainerRule[] = [];
-  const list = data.get("containers");
-  if (!Array.isArray(list)) {
-    if (!refusedData.has("containers")) findings.push(unreadable(list === undefined ? "the policy defines no containers" : `containers is ${regoText(list)}, not a list of container rules`));
-  } else {
-    list.forEach((entry, i) => {
-      const at = `containers[${i}]`;
-      if (!isObject(entry)) {
-        findings.push(unreadable(`${at} is ${regoText(entry)}, not a container rule`));
-        return;
-      }
-      const label = typeof entry.name === "string" && entry.name !== "" ? `container "${entry.name}"` : at;
-      const rule: ContainerRule = { label, command: entry.command, execCommands: [] };
-      if (typeof entry.id === "string") rule.id = entry.id;
-      const exec = entry.exec_processes;
-      if (exec !== undefined && !Array.isArray(exec)) findings.push(unreadable(`${label}: exec_processes is ${regoText(exec)}, not a list`, label));
-      (Array.isArray(exec) ? exec : []).forEach((p, j) => {
-        const where = `exec_processes[${j}]`;
-        if (isObject(p) && isStringArray(p.command) && p.command.length > 0) rule.execCommands.push({ where, command: p.command });
-        else findings.push(unreadable(`${label}: ${where} has no command (a list of strings): ${regoText(p)}`, label));
-      });
-      // The framework's defaults for an absent switch vary with its version: demand the explicit value.
-      for (const [key, field] of [["allow_stdio_access", "allowStdioAccess"], ["allow_elevated", "allowElevated"]] as const) {
-        if (typeof entry[key] === "boolean") rule[field] = entry[key];
-        else findings.push(unreadable(`${label}: ${key} is ${entry[key] === undefined ? "absent" : regoText(entry[key]!)}, not true or false`, label));
-      }
-      containers.push(rule);
-    });
+/** Entries of an optional list (absent: none); anything but a list is unreadable. */
+function listOf(value: Json | undefined, what: string, findings: CcePolicyFinding[], container?: string): Json[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  findings.push(unreadable(`${container ? `${container}: ` : ""}${what} is ${regoText(value)}, not a list`, container));
+  return [];
+}
+
+/** Processes ({command: [...]}) of exec_processes or external_processes; one without a command is unreadable. */
+function processesOf(value: Json | undefined, what: string, findings: CcePolicyFinding[], container?: string): { where: string; command: string[] }[] {
+  const out: { where: string; command: string[] }[] = [];
+  listOf(value, what, findings, container).forEach((p, j) => {
+    const where = `${what}[${j}]`;
+    if (isObject(p) && isStringArray(p.command) && p.command.length > 0) out.push({ where, command: p.command });
+    else findings.push(unreadable(`${container ? `${container}: ` : ""}${where} has no command (a list of strings): ${regoText(p)}`, container));
+  });
+  return out;
+}
+
+function containerRuleOf(entry: Json, i: number, findings: CcePolicyFinding[]): ContainerRule | undefined {
+  if (!isObject(entry)) {
+    findings.push(unreadable(`containers[${i}] is ${regoText(entry)}, not a container rule`));
+    return undefined;
   }
+  const label = typeof entry.name === "string" && entry.name !== "" ? `container "${entry.name}"` : `containers[${i}]`;
+  const rule: ContainerRule = { label, command: entry.command, execCommands: processesOf(entry.exec_processes, "exec_processes", findings, label) };
+  if (typeof entry.id === "string") rule.id = entry.id;
+  // The framework's defaults for an absent switch vary with its version: demand the explicit value.
+  for (const [key, field] of [
+    ["allow_stdio_access", "allowStdioAccess"],
+    ["allow_elevated", "allowElevated"],
+  ] as const) {
+    const value = entry[key];
+    if (typeof value === "boolean") rule[field] = value;
+    else findings.push(unreadable(`${label}: ${key} is ${value === undefined ? "absent" : regoText(value)}, not true or false`, label));
+  }
+  return rule;
+}
 
-  const externalProcesses: CcePolicyDocument["externalProcesses"] = [];
-  const external = data.get("external_processes");
-  if (external !== undefined && !Array.isArray(external)) findings.push(unreadable(`external_processes is ${regoText(external)}, not a list`));
-  (Array.isArray(external) ? external : []).forEach((p, j) => {
-    const where = `external_processes[${j}]`;
-    if (isObject(p) && isStringArray(p.command) && p.command.length > 0) externalProcesses.push({ where, command: p.command });
-    else findings.push(unreadable(`${where} has no command (a list of strings): ${regoText(p)}`));
+/** Reads the policy from its base64 form into a document; every part it cannot read is an "unreadable" finding. */
+export function readCcePolicy(ccePolicy: unknown): CcePolicyRead {
+  const decoded = decodeRego(ccePolicy);
+  if ("finding" in decoded) return { findings: [decoded.finding] };
+  const findings: CcePolicyFinding[] = [];
+  const { data, refused, rules } = sortAssignments(decoded.rego, findings);
+
+  const list = data.get("containers");
+  if (!Array.isArray(list) && !refused.has("containers")) {
+    findings.push(unreadable(list === undefined ? "the policy defines no containers" : `containers is ${regoText(list)}, not a list of container rules`));
+  }
+  const containers = (Array.isArray(list) ? list : []).flatMap((entry, i) => containerRuleOf(entry, i, findings) ?? []);
+  const externalProcesses = processesOf(data.get("external_processes"), "external_processes", findings);
+  const fragments = listOf(data.get("fragments"), "fragments", findings).flatMap((f, j) => {
+    if (isObject(f)) return [{ where: `fragments[${j}]`, feed: f.feed, issuer: f.issuer }];
+    findings.push(unreadable(`fragments[${j}] is ${regoText(f)}, not a fragment reference`));
+    return [];
   });
-
-  const fragments: CcePolicyDocument["fragments"] = [];
-  const fragmentList = data.get("fragments");
-  if (fragmentList !== undefined && !Array.isArray(fragmentList)) findings.push(unreadable(`fragments is ${regoText(fragmentList)}, not a list`));
-  (Array.isArray(fragmentList) ? fragmentList : []).forEach((f, j) => {
-    const where = `fragments[${j}]`;
-    if (isObject(f)) fragments.push({ where, feed: f.feed, issuer: f.issuer });
-    else findings.push(unreadable(`${where} is ${regoText(f)}, not a fragment reference`));
-  });
-
   const switches: Record<string, boolean | undefined> = {};
   for (const key of [...Object.keys(DEBUG_SWITCHES), SCRATCH_SWITCH]) {
     const value = data.get(key);
     if (typeof value === "boolean") switches[key] = value;
-    else if (!refusedData.has(key)) findings.push(unreadable(`${key} is ${value === undefined ? "absent" : regoText(value)}, not true or false`));
+    else if (!refused.has(key)) findings.push(unreadable(`${key} is ${value === undefined ? "absent" : regoText(value)}, not true or false`));
   }
-
   return { document: { containers, externalProcesses, fragments, switches, rules }, findings };
 }
 

@@ -126,6 +126,15 @@ describe("aci-cce-policy-locked-down: allow-all enforcement points", () => {
     ]);
   });
 
+  it("an allow-all policy: one refusal per enforcement point", () => {
+    const parts = broken((p) => {
+      for (const point of Object.keys(p.points)) p.points[point] = '{"allowed": true}';
+    });
+    const findings = checkCcePolicy(base64(regoOf(parts, "pretty")), GROUP_CONTAINERS);
+    expect(findings.map((f) => f.rule)).toEqual(Object.keys(parts.points).map(() => "allow-all"));
+    expect(findings.map((f) => f.message.split(" ")[2])).toEqual(Object.keys(parts.points));
+  });
+
   it("exec_external := true", async () => {
     const parts = broken((p) => (p.points.exec_external = "true"));
     expect(await violationsOf(parts, "compact")).toEqual([expect.stringMatching(refused("allow-all", "enforcement point exec_external is true instead of data\\.framework\\.exec_external"))]);
