@@ -2,6 +2,7 @@
 // engine, the offline review (policies/review) evaluates it without one, and tests import it
 // without starting the pack's gRPC server.
 import { aksPolicies } from "./aks.ts";
+import { containerGroupPolicies } from "./container-group.ts";
 import { keyPolicies } from "./keys.ts";
 import { keyVaultPolicies } from "./keyvault.ts";
 import { kubernetesPolicies } from "./kubernetes.ts";
@@ -12,7 +13,7 @@ import { storagePolicies } from "./storage.ts";
 
 export const PACK_NAME = "confidential-clean-room";
 export const PACK_DESCRIPTION =
-  "Security invariants of a confidential data clean room on Azure: Secure Key Release keys and vaults, storage, the confidential AKS pool, RBAC and the enclave workload.";
+  "Security invariants of a confidential data clean room on Azure: Secure Key Release keys and vaults, storage, the confidential AKS pool, RBAC, the enclave workload and its confidential container policy.";
 
 export const policies: CleanRoomPolicy[] = [
   ...keyVaultPolicies,
@@ -21,6 +22,7 @@ export const policies: CleanRoomPolicy[] = [
   ...aksPolicies,
   ...rbacPolicies,
   ...kubernetesPolicies,
+  ...containerGroupPolicies,
   ...stackPolicies,
 ];
 

@@ -22,6 +22,7 @@ import {
   k8sEnclaveReadOnlyRootFilesystem,
 } from "../../policies/rules/kubernetes.ts";
 import type { CleanRoomResourcePolicy } from "../../policies/rules/policy.ts";
+import { aciCcePolicyLockedDown } from "../../policies/rules/container-group.ts";
 import { isStackPolicy, policies } from "../../policies/rules/index.ts";
 import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { releaseRoleKeyScopeOnly } from "../../policies/rules/rbac.ts";
@@ -55,6 +56,7 @@ import {
   vaultScope,
   withValue,
 } from "./fixtures.ts";
+import { base64, containerGroupProps, policyParts, regoOf } from "./cce-fixtures.ts";
 
 const T = {
   vault: "azure-native:keyvault:Vault",
@@ -67,6 +69,7 @@ const T = {
   job: "kubernetes:batch/v1:Job",
   pod: "kubernetes:core/v1:Pod",
   cronJob: "kubernetes:batch/v1:CronJob",
+  containerGroup: "azure-native:containerinstance:ContainerGroup",
 } as const;
 
 type Props = Record<string, unknown>;
@@ -414,6 +417,20 @@ const cases: RuleCase[] = [
     pass: [{ why: "read-only", props: jobProps() }],
     fail: [{ why: "writable", props: jobWith(container("securityContext.readOnlyRootFilesystem"), false), message: /does not set readOnlyRootFilesystem: true/ }],
     unknown: { why: "unknown", props: jobWith(container("securityContext.readOnlyRootFilesystem"), UNKNOWN) },
+  },
+  {
+    // One case per refusal is in cce-policy.test.ts; these keep the pack-wide table complete.
+    policy: aciCcePolicyLockedDown,
+    type: T.containerGroup,
+    pass: [
+      { why: "a confcom policy for the group's own pinned images", props: containerGroupProps(base64(regoOf(policyParts()))) },
+      { why: "a group that is not Confidential", props: { ...containerGroupProps("not a policy"), sku: "Standard" } },
+    ],
+    fail: [
+      { why: "an allow-all policy", props: containerGroupProps(base64(regoOf({ ...policyParts(), points: { ...policyParts().points, create_container: '{"allowed": true}' } }))), message: /ccePolicy refused \(allow-all\): enforcement point create_container/ },
+      { why: "no policy", props: containerGroupProps(undefined), message: /ccePolicy refused \(unreadable\): there is no ccePolicy/ },
+    ],
+    unknown: { why: "policy unknown", props: containerGroupProps(UNKNOWN) },
   },
 ];
 

@@ -1,4 +1,5 @@
 // Rules over the whole stack: relations between resources that no single resource shows.
+import { stackCcePolicyHostdataPinned } from "./cce-hostdata.ts";
 import { stackDedicatedAttestationPinsPolicyHash } from "./dedicated-policy-hash.ts";
 import { stackEnclaveNoPrivilegedRoles } from "./enclave-roles.ts";
 import { stackInputContainerOwnerWrites } from "./input-containers.ts";
@@ -13,4 +14,5 @@ export const stackPolicies = [
   stackInputContainerOwnerWrites,
   stackReleaseRoleEnclaveOnly,
   stackEnclaveNoPrivilegedRoles,
+  stackCcePolicyHostdataPinned,
 ];

@@ -232,6 +232,25 @@ export function containerGroupPrincipalsOf(resources: PolicyResource[]): Set<str
   return out;
 }
 
+export interface ConfidentialGroupView {
+  resource: PolicyResource;
+  /** The ARM name (containerGroupName, else name), else the Pulumi name. */
+  name: string;
+  /** Read on demand: only the rules that hash the policy should depend on it being known. */
+  ccePolicy(): string | undefined;
+}
+
+/** Container groups with sku Confidential: each runs in its own SEV-SNP utility VM under its ccePolicy. */
+export function confidentialGroupsOf(resources: PolicyResource[]): ConfidentialGroupView[] {
+  return resources
+    .filter((r) => r.type === AzureTypes.containerGroup && typeof r.props.sku === "string" && lower(r.props.sku) === "confidential")
+    .map((r) => ({
+      resource: r,
+      name: str(r.props.containerGroupName) ?? str(r.props.name) ?? r.name,
+      ccePolicy: () => str(r.props.confidentialComputeProperties?.ccePolicy),
+    }));
+}
+
 /** Who may hold the release role: kubelet identities (confidential node) and confidential container groups' identities. */
 export function releasePrincipalsOf(resources: PolicyResource[]): Set<string> {
   return new Set([...kubeletPrincipalsOf(resources), ...containerGroupPrincipalsOf(resources)]);
@@ -267,30 +286,57 @@ export function workloadPrincipalsOf(resources: PolicyResource[]): Set<string> {
 export interface ContractView {
   source: PolicyResource;
   authority?: string;
+  /** attestation.hostdata: in confidential-container mode the sha256 of the ccePolicy the parties approved. */
+  hostdata?: string;
   parties: { name: string; keyId?: string }[];
 }
 
-/** Contracts the stack ships to the enclave (ConfigMaps holding contract.json), read leniently. */
+/** A contract document, read leniently: anything that is not a JSON object is no contract. */
+function contractView(source: PolicyResource, text: string): ContractView | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null) return undefined;
+  const d = doc as { attestation?: { authority?: unknown; hostdata?: unknown }; parties?: unknown };
+  const parties = Array.isArray(d.parties)
+    ? d.parties
+        .filter((p): p is { name: string; kek?: { keyId?: unknown } } => typeof p === "object" && p !== null && typeof (p as { name?: unknown }).name === "string")
+        .map((p) => ({ name: p.name, keyId: str(p.kek?.keyId) }))
+    : [];
+  return { source, authority: str(d.attestation?.authority), hostdata: str(d.attestation?.hostdata), parties };
+}
+
+/**
+ * The contract.json files a container group mounts from secret volumes (confidential-container
+ * mode: EnclaveContainerGroup ships the canonical contract there, base64 as ARM takes secret files).
+ */
+function containerGroupContractTexts(r: PolicyResource): string[] {
+  const volumes: unknown = r.props.volumes;
+  if (!Array.isArray(volumes)) return [];
+  const out: string[] = [];
+  for (const v of volumes) {
+    const encoded = str((v as { secret?: Record<string, unknown> } | null)?.secret?.["contract.json"]);
+    if (encoded) out.push(Buffer.from(encoded, "base64").toString("utf8"));
+  }
+  return out;
+}
+
+/**
+ * Contracts the stack ships to the enclave, read leniently: ConfigMaps holding contract.json
+ * (confidential-node mode) and container groups' secret volumes holding it (confidential-container mode).
+ */
 export function contractsOf(resources: PolicyResource[]): ContractView[] {
   const out: ContractView[] = [];
   for (const r of resources) {
-    if (r.type !== KubernetesTypes.configMap) continue;
-    const text = str(r.props.data?.["contract.json"]);
-    if (!text) continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      continue;
+    const texts =
+      r.type === KubernetesTypes.configMap ? [str(r.props.data?.["contract.json"])] : r.type === AzureTypes.containerGroup ? containerGroupContractTexts(r) : [];
+    for (const text of texts) {
+      const view = text ? contractView(r, text) : undefined;
+      if (view) out.push(view);
     }
-    if (typeof doc !== "object" || doc === null) continue;
-    const d = doc as { attestation?: { authority?: unknown }; parties?: unknown };
-    const parties = Array.isArray(d.parties)
-      ? d.parties
-          .filter((p): p is { name: string; kek?: { keyId?: unknown } } => typeof p === "object" && p !== null && typeof (p as { name?: unknown }).name === "string")
-          .map((p) => ({ name: p.name, keyId: str(p.kek?.keyId) }))
-      : [];
-    out.push({ source: r, authority: str(d.attestation?.authority), parties });
   }
   return out;
 }
