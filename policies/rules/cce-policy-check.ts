@@ -27,6 +27,7 @@ export type CcePolicyRule =
   | "shell"
   | "stdio"
   | "debug"
+  | "properties-access"
   | "unencrypted-scratch"
   | "elevated"
   | "foreign-container"
@@ -62,10 +63,16 @@ export const SHELLS: ReadonlySet<string> = new Set(["sh", "bash", "ash", "dash",
 /** Host access the framework grants through these policy-wide switches. */
 const DEBUG_SWITCHES = {
   allow_runtime_logging: "the utility VM's runtime logs go to the host",
-  allow_properties_access: "the host may read the containers' properties",
   allow_dump_stacks: "the host may dump the guest's stacks",
 } as const;
 const SCRATCH_SWITCH = "allow_unencrypted_scratch";
+/**
+ * confcom writes `allow_properties_access := true` in every policy it generates (its Policy model's
+ * default; no option turns it off), so refusing it would refuse every generated policy, and editing
+ * the output would make it a policy this project wrote. It lets the host query container properties
+ * (process list, resource statistics), not memory or environment: reported by an advisory policy.
+ */
+export const PROPERTIES_SWITCH = "allow_properties_access";
 
 export const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
 
@@ -216,7 +223,7 @@ export function readCcePolicy(ccePolicy: unknown): CcePolicyRead {
     return [];
   });
   const switches: Record<string, boolean | undefined> = {};
-  for (const key of [...Object.keys(DEBUG_SWITCHES), SCRATCH_SWITCH]) {
+  for (const key of [...Object.keys(DEBUG_SWITCHES), PROPERTIES_SWITCH, SCRATCH_SWITCH]) {
     const value = data.get(key);
     if (typeof value === "boolean") switches[key] = value;
     else if (!refused.has(key)) findings.push(unreadable(`${key} is ${value === undefined ? "absent" : regoText(value)}, not true or false`));
@@ -256,7 +263,7 @@ export function checkShells(doc: CcePolicyDocument): CcePolicyFinding[] {
   return out;
 }
 
-/** No stdio, runtime logs, properties, stack dumps, unencrypted scratch or privileged containers. */
+/** No stdio, runtime logs, stack dumps, unencrypted scratch or privileged containers; properties access reported on its own. */
 export function checkHostAccess(doc: CcePolicyDocument): CcePolicyFinding[] {
   const out: CcePolicyFinding[] = [];
   for (const c of doc.containers) {
@@ -267,6 +274,9 @@ export function checkHostAccess(doc: CcePolicyDocument): CcePolicyFinding[] {
   }
   for (const [key, why] of Object.entries(DEBUG_SWITCHES)) {
     if (doc.switches[key] === true) out.push({ rule: "debug", message: `${key} is true: ${why}` });
+  }
+  if (doc.switches[PROPERTIES_SWITCH] === true) {
+    out.push({ rule: "properties-access", message: `${PROPERTIES_SWITCH} is true: the host may query the containers' properties (process list and command lines, resource statistics)` });
   }
   if (doc.switches[SCRATCH_SWITCH] === true) {
     out.push({ rule: "unencrypted-scratch", message: `${SCRATCH_SWITCH} is true: the containers' writable scratch may be left unencrypted` });

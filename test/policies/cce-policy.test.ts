@@ -4,9 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { aciCcePolicyLockedDown } from "../../policies/rules/container-group.ts";
+import { aciCcePolicyLockedDown, aciCcePolicyPropertiesAccess } from "../../policies/rules/container-group.ts";
 import { checkCcePolicy, readCcePolicy, type CcePolicyRule } from "../../policies/rules/cce-policy-check.ts";
 import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
+import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
 import {
   base64,
   containerGroupProps,
@@ -52,8 +53,9 @@ describe("aci-cce-policy-locked-down: accepted", () => {
   });
 
   it("the example stack's placeholder policy, for the example's enclave and sidecar images", () => {
-    const rego = readFileSync(join(REPO_ROOT, "stacks/examples/fraud-bank-insurer-aci.cce-policy.rego"), "utf8");
-    expect(checkCcePolicy(base64(rego), GROUP_CONTAINERS)).toEqual([]);
+    const config = stackFileToPulumiConfig(join(REPO_ROOT, "stacks/Pulumi.fraud-bank-insurer-aci.yaml"));
+    const { ccePolicy } = JSON.parse(config["confidential-clean-room:enclave"]!) as { ccePolicy: string };
+    expect(checkCcePolicy(ccePolicy, GROUP_CONTAINERS)).toEqual([]);
   });
 
   it("a process the host may exec that is no shell, and a policy without fragments", async () => {
@@ -178,9 +180,18 @@ describe("aci-cce-policy-locked-down: host access", () => {
     expect(await violationsOf(parts, "compact")).toEqual([expect.stringMatching(refused("stdio", 'container "skr" has allow_stdio_access: true'))]);
   });
 
-  it.each(["allow_runtime_logging", "allow_properties_access", "allow_dump_stacks"])("%s := true", async (flag) => {
+  it.each(["allow_runtime_logging", "allow_dump_stacks"])("%s := true", async (flag) => {
     const parts = broken((p) => (p.switches[flag] = true));
     expect(await violationsOf(parts, "compact")).toEqual([expect.stringMatching(refused("debug", `${flag} is true`))]);
+  });
+
+  it("allow_properties_access := true (confcom's default) is reported by the advisory policy, not refused", async () => {
+    const parts = broken((p) => (p.switches.allow_properties_access = true));
+    expect(await violationsOf(parts, "compact")).toEqual([]);
+    const advisory = await runPolicy(aciCcePolicyPropertiesAccess, [resource(GROUP_TYPE, "cleanroom-enclave-group", containerGroupProps(base64(regoOf(parts, "compact"))))]);
+    expect(advisory.violations).toEqual([expect.stringMatching(new RegExp(`^container group "${GROUP_NAME}" ccePolicy \\(properties-access\\): allow_properties_access is true`))]);
+    expect((await runPolicy(aciCcePolicyPropertiesAccess, [resource(GROUP_TYPE, "cleanroom-enclave-group", containerGroupProps(base64(regoOf(policyParts(), "compact"))))])).violations).toEqual([]);
+    expect(aciCcePolicyPropertiesAccess.enforcementLevel).toBe("advisory");
   });
 
   it("allow_unencrypted_scratch := true", async () => {
@@ -204,7 +215,7 @@ describe("aci-cce-policy-locked-down: host access", () => {
         ...["enclave", "skr", "pause-container"].flatMap((c) => [`shell container "${c}"`, `shell container "${c}"`]),
         "debug -",
         "debug -",
-        "debug -",
+        "properties-access -",
       ].sort(),
     );
   });

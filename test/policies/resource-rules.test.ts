@@ -22,7 +22,7 @@ import {
   k8sEnclaveReadOnlyRootFilesystem,
 } from "../../policies/rules/kubernetes.ts";
 import type { CleanRoomResourcePolicy } from "../../policies/rules/policy.ts";
-import { aciCcePolicyLockedDown } from "../../policies/rules/container-group.ts";
+import { aciCcePolicyLockedDown, aciCcePolicyPropertiesAccess } from "../../policies/rules/container-group.ts";
 import { isStackPolicy, policies } from "../../policies/rules/index.ts";
 import { REPO_ROOT } from "../../tools/pulumi-mocks/run-program.ts";
 import { releaseRoleKeyScopeOnly } from "../../policies/rules/rbac.ts";
@@ -429,6 +429,19 @@ const cases: RuleCase[] = [
     fail: [
       { why: "an allow-all policy", props: containerGroupProps(base64(regoOf({ ...policyParts(), points: { ...policyParts().points, create_container: '{"allowed": true}' } }))), message: /ccePolicy refused \(allow-all\): enforcement point create_container/ },
       { why: "no policy", props: containerGroupProps(undefined), message: /ccePolicy refused \(unreadable\): there is no ccePolicy/ },
+    ],
+    unknown: { why: "policy unknown", props: containerGroupProps(UNKNOWN) },
+  },
+  {
+    policy: aciCcePolicyPropertiesAccess,
+    type: T.containerGroup,
+    pass: [{ why: "properties access off", props: containerGroupProps(base64(regoOf(policyParts()))) }],
+    fail: [
+      {
+        why: "properties access on, as confcom writes it",
+        props: containerGroupProps(base64(regoOf({ ...policyParts(), switches: { ...policyParts().switches, allow_properties_access: true } }))),
+        message: /ccePolicy \(properties-access\): allow_properties_access is true/,
+      },
     ],
     unknown: { why: "policy unknown", props: containerGroupProps(UNKNOWN) },
   },

@@ -72,7 +72,7 @@ describe("review of the example stacks", () => {
     expect(run.stdout).toContain("**PASS**: no mandatory violations, 0 advisory");
     expect(run.stdout).toMatch(/### Violations\n\nNone\./);
     expect(run.stdout).not.toContain("Not evaluated");
-    expect(run.stdout).toMatch(/33 policies \(31 mandatory, 2 advisory, 0 disabled\) over \d+ resources of program `stacks\/`/);
+    expect(run.stdout).toMatch(/34 policies \(31 mandatory, 3 advisory, 0 disabled\) over \d+ resources of program `stacks\/`/);
     expect(run.stdout).toMatch(/\| `kubernetes:batch\/v1:Job` \| 1 \|/);
   });
 
@@ -85,7 +85,7 @@ describe("review of the example stacks", () => {
     expect(run.stdout).not.toContain("kubernetes:batch/v1:Job");
     // Its ccePolicy (the placeholder in confcom's shape) is read and its hostdata compared, not skipped.
     expect(run.stdout).not.toContain("Not evaluated");
-    expect(run.stdout).toMatch(/33 policies \(31 mandatory, 2 advisory, 0 disabled\)/);
+    expect(run.stdout).toMatch(/34 policies \(31 mandatory, 3 advisory, 0 disabled\)/);
   });
 
   it("writes the report to --out as well", async () => {
@@ -132,7 +132,7 @@ describe("enforcement levels from policy config", () => {
     const run = await runs.insecureAdvisory;
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`**PASS**: no mandatory violations, ${EXPECTED_FINDINGS.length + 1} advisory`);
-    expect(run.stdout).toContain("33 policies (0 mandatory, 33 advisory, 0 disabled)");
+    expect(run.stdout).toContain("34 policies (0 mandatory, 34 advisory, 0 disabled)");
   });
 
   it("fails an example stack whose dedicated attestation provider a stricter allow-list excludes", async () => {
