@@ -107,7 +107,8 @@ export class CleanRoom extends pulumi.ComponentResource {
         clusterName: plan.clusterName,
         nodeResourceGroupName: plan.nodeResourceGroupName,
         tenantId: args.tenantId,
-        adminGroupObjectIds: args.clusterAdminGroupObjectIds,
+        // Validated non-empty in this mode (validateCleanRoomArgs).
+        adminGroupObjectIds: args.clusterAdminGroupObjectIds!,
         nodeSubnetId: network.nodeSubnetId,
         controlPlaneIdentityName: plan.identities.controlPlane,
         kubeletIdentityName: plan.identities.kubelet,

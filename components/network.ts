@@ -18,9 +18,12 @@ export interface NetworkArgs {
   /**
    * Confidential-container mode: also create a subnet delegated to Azure Container Instances for the
    * enclave's container group. Default prefix 10.40.16.0/24; must lie inside addressSpace and not
-   * overlap the node subnet.
+   * overlap the node subnet. `natGateway` (default true) gives it outbound access through a NAT
+   * gateway with one static public IP: the enclave reaches MAA and Entra ID over the internet (only
+   * Key Vault and Storage have service endpoints), and new VNets no longer get default outbound
+   * access. Set it false only when the subnet's egress is routed another way.
    */
-  containerSubnet?: { prefix?: string };
+  containerSubnet?: { prefix?: string; natGateway?: boolean };
   tags?: Record<string, string>;
 }
 
@@ -63,6 +66,36 @@ export function validateNetworkArgs(args: NetworkArgs): ValidationIssue[] {
   return out.issues;
 }
 
+/** Outbound access for the container subnet: a Standard NAT gateway with one static IPv4 address. */
+function natGateway(name: string, args: NetworkArgs, parent: pulumi.Resource): network.NatGateway {
+  const ip = new network.PublicIPAddress(
+    `${name}-nat-ip`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      publicIpAddressName: `${args.vnetName}-nat-ip`,
+      sku: { name: "Standard", tier: "Regional" },
+      publicIPAllocationMethod: "Static",
+      publicIPAddressVersion: "IPv4",
+      tags: args.tags,
+    },
+    { parent },
+  );
+  return new network.NatGateway(
+    `${name}-nat`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      natGatewayName: `${args.vnetName}-nat`,
+      sku: { name: "Standard" },
+      publicIpAddresses: [{ id: ip.id }],
+      idleTimeoutInMinutes: 4,
+      tags: args.tags,
+    },
+    { parent },
+  );
+}
+
 export class Network extends pulumi.ComponentResource {
   readonly vnetId: pulumi.Output<string>;
   readonly nodeSubnetId: pulumi.Output<string>;
@@ -101,6 +134,7 @@ export class Network extends pulumi.ComponentResource {
     );
 
     if (args.containerSubnet) {
+      const nat = args.containerSubnet.natGateway === false ? undefined : natGateway(name, args, this);
       const aci = new network.Subnet(
         `${name}-containers`,
         {
@@ -112,6 +146,7 @@ export class Network extends pulumi.ComponentResource {
           // The same endpoints as the node subnet: vault and storage firewalls admit this subnet by id.
           serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
           privateEndpointNetworkPolicies: "Enabled",
+          ...(nat ? { natGateway: { id: nat.id } } : {}),
         },
         // Azure serialises writes to one VNet's subnets; concurrent creates fail with AnotherOperationInProgress.
         { parent: this, dependsOn: [subnet] },

@@ -131,8 +131,8 @@ export interface CleanRoomArgs {
   enclaveImage: string;
   /** From verifyContractApprovals(); when present (and valid for the contract) the enclave workload is created. */
   approvals?: VerifiedApprovals;
-  /** Entra groups administering the cluster. */
-  clusterAdminGroupObjectIds: string[];
+  /** Entra groups administering the cluster (confidential-node mode; required there, refused in container mode). */
+  clusterAdminGroupObjectIds?: string[];
   cluster?: CleanRoomClusterOptions;
   network?: { addressSpace?: string; nodeSubnetPrefix?: string };
   storage?: { accountName?: string; skuName?: "Standard_LRS" | "Standard_ZRS" | "Standard_GRS" | "Standard_GZRS"; deleteRetentionDays?: number };
@@ -228,6 +228,12 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
   const mode = args.isolationMode ?? "confidential-node";
   if (mode === "confidential-container") {
     out.addAll("enclave", validateEnclaveContainerOptions(args.enclave));
+    // Nothing would read them: refusing them beats a config that silently means nothing.
+    for (const key of ["clusterAdminGroupObjectIds", "cluster", "workload"] as const) {
+      if (args[key] !== undefined) {
+        out.add(key, "node-mode-only", `applies to isolationMode "confidential-node" only; confidential-container mode creates no AKS cluster or Job (size the enclave with enclave.resources)`);
+      }
+    }
   } else if (mode !== "confidential-node") {
     out.add("isolationMode", "enum", `must be "confidential-node" or "confidential-container"; got "${String(mode)}"`);
   } else if (args.enclave !== undefined) {
@@ -333,7 +339,7 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     clusterName: clusterName(naming),
     nodeResourceGroupName: nodeResourceGroupName(naming),
     tenantId: isGuid(args.tenantId) ? args.tenantId : "00000000-0000-0000-0000-000000000000",
-    adminGroupObjectIds: args.clusterAdminGroupObjectIds,
+    adminGroupObjectIds: args.clusterAdminGroupObjectIds as string[],
     nodeSubnetId: "-",
     controlPlaneIdentityName: identityName(naming, "controlplane"),
     kubeletIdentityName: identityName(naming, "kubelet"),

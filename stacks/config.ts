@@ -76,7 +76,8 @@ const valueSchemas = {
   isolationMode: z.enum(["confidential-node", "confidential-container"]).optional(),
   enclaveImage: z.string(),
   sql: z.string(),
-  clusterAdminGroupObjectIds: z.array(guid),
+  /** Confidential-node mode: required (the components say so); container mode has no cluster. */
+  clusterAdminGroupObjectIds: z.array(guid).optional(),
   attestation: z
     .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("dedicated"), providerName: z.string().optional(), policyHash: z.string().optional() }), z.strictObject({ kind: z.literal("shared") })])
     .optional(),

@@ -201,6 +201,7 @@ export const fraudBankInsurerAci: ExampleCollaboration = {
     const {
       [`${NS}:cluster`]: _cluster,
       [`${NS}:workload`]: _workload,
+      [`${NS}:clusterAdminGroupObjectIds`]: _admins,
       ...rest
     } = fraudBankInsurer.config.call(this, keys);
     const enclave = { skrSidecarImage: EXAMPLE_SKR_SIDECAR_IMAGE, confcomVersion: PINNED_CONFCOM_VERSION, runAttempt: 1 };

@@ -35,6 +35,8 @@ const ContainerGroupType = "azure-native:containerinstance:ContainerGroup";
 const aci = (enclave: Partial<CleanRoomArgs["enclave"]> = {}): Partial<CleanRoomArgs> => ({
   isolationMode: "confidential-container",
   enclave: { ccePolicy: CCE_POLICY, skrSidecarImage: SKR, ...enclave },
+  // There is no cluster to administer in this mode.
+  clusterAdminGroupObjectIds: undefined,
 });
 const rules = (args: CleanRoomArgs) => validateCleanRoomArgs(args).map((i) => `${i.path}:${i.rule}`);
 
@@ -109,6 +111,14 @@ describe("planCleanRoom in confidential-container mode", () => {
     }
   });
 
+  it("refuses the cluster's and the Job's settings, which nothing would read in this mode", () => {
+    const args = completeArgs({ ...aci(), clusterAdminGroupObjectIds: ["2c9b1f6e-54d1-4a0b-9d6e-3c1f0f4b7a11"], cluster: { upgradeChannel: "stable" }, workload: { activeDeadlineSeconds: 60 } });
+    expect(rules(args)).toEqual(expect.arrayContaining(["clusterAdminGroupObjectIds:node-mode-only", "cluster:node-mode-only", "workload:node-mode-only"]));
+    expect(rules(completeArgs(aci()))).toEqual([]);
+    // ... while confidential-node mode still needs its administrators.
+    expect(rules(completeArgs({ clusterAdminGroupObjectIds: undefined }))).toContain("clusterAdminGroupObjectIds:required");
+  });
+
   it("names the group after the contract and the run attempt (default 1), so a re-run is a new group", () => {
     const first = planCleanRoom(completeArgs(aci()));
     const second = planCleanRoom(completeArgs(aci({ runAttempt: 2 })));
@@ -178,6 +188,17 @@ describe("CleanRoom in confidential-container mode (approved)", async () => {
   it("delegates the group's subnet to ACI with the Key Vault and Storage service endpoints", () => {
     expect(aciSubnet.inputs.delegations).toEqual([{ name: "aci", serviceName: "Microsoft.ContainerInstance/containerGroups" }]);
     expect(aciSubnet.inputs.serviceEndpoints).toEqual([{ service: "Microsoft.KeyVault" }, { service: "Microsoft.Storage" }]);
+  });
+
+  it("gives that subnet outbound access to MAA and Entra ID through a NAT gateway with one static IP", () => {
+    const nat = mocks.one("azure-native:network:NatGateway", "room-network-nat");
+    const ip = mocks.one("azure-native:network:PublicIPAddress", "room-network-nat-ip");
+    expect(nat.inputs).toMatchObject({ natGatewayName: "fraud-overlap-vnet-nat", sku: { name: "Standard" } });
+    expect(ip.inputs).toMatchObject({ publicIpAddressName: "fraud-overlap-vnet-nat-ip", sku: { name: "Standard" }, publicIPAllocationMethod: "Static" });
+    expect(nat.inputs.publicIpAddresses).toEqual([{ id: expect.stringMatching(/publicIPAddresses\/fraud-overlap-vnet-nat-ip$/) }]);
+    expect(aciSubnet.inputs.natGateway).toEqual({ id: expect.stringMatching(/natGateways\/fraud-overlap-vnet-nat$/) });
+    // The group itself stays without any inbound address.
+    expect(group.ipAddress).toBeUndefined();
   });
 
   it("admits exactly that subnet through every vault's and the storage account's firewall", () => {

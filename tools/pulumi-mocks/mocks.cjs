@@ -49,6 +49,10 @@ function createCleanRoomMocks(options = {}) {
           id: `${rgId(rg)}/providers/Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${inputs.subnetName}`,
           name: inputs.subnetName,
         };
+      case "azure-native:network:PublicIPAddress":
+        return { id: `${rgId(rg)}/providers/Microsoft.Network/publicIPAddresses/${inputs.publicIpAddressName}`, name: inputs.publicIpAddressName };
+      case "azure-native:network:NatGateway":
+        return { id: `${rgId(rg)}/providers/Microsoft.Network/natGateways/${inputs.natGatewayName}`, name: inputs.natGatewayName };
       case "azure-native:keyvault:Vault":
         return {
           id: `${rgId(rg)}/providers/Microsoft.KeyVault/vaults/${inputs.vaultName}`,
