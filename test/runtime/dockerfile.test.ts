@@ -2,6 +2,7 @@
 // Parses enclave-app/Dockerfile (instructions with their line continuations joined, comments dropped).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ENCLAVE_COMMAND, ENCLAVE_WORKING_DIR } from "../../enclave-app/src/protocol/index.ts";
 
 const DOCKERFILE = new URL("../../enclave-app/Dockerfile", import.meta.url);
 const text = readFileSync(DOCKERFILE, "utf8");
@@ -131,6 +132,18 @@ describe("enclave-app/Dockerfile", () => {
     // trixie's t64 names do not exist on bookworm (and vice versa): no mixing.
     expect(aptInstalls(stage("confidential-node")).filter((p) => p.endsWith("t64"))).toEqual([]);
     expect(aptInstalls(stage("cvm-tools-build"))).toEqual(expect.arrayContaining(["libtss2-dev", "libssl-dev", "libcurl4-openssl-dev", "nlohmann-json3-dev"]));
+  });
+
+  it("runs ENCLAVE_COMMAND from ENCLAVE_WORKING_DIR, the process the container group runs and its policy fixes", () => {
+    /** A stage's last WORKDIR, or the one of the stage it is built FROM. */
+    const workdir = (s: Stage): string | undefined =>
+      s.body.filter((i) => i.keyword === "WORKDIR").at(-1)?.args ?? (stageNames.has(s.image) ? workdir(stage(s.image)) : undefined);
+    const withCmd = stages.filter((s) => s.body.some((i) => i.keyword === "CMD"));
+    expect(withCmd.map((s) => s.name)).toEqual(["runtime", "confidential-node"]);
+    for (const s of withCmd) {
+      expect(JSON.parse(s.body.filter((i) => i.keyword === "CMD").at(-1)!.args), s.name).toEqual(ENCLAVE_COMMAND);
+      expect(workdir(s), s.name).toBe(ENCLAVE_WORKING_DIR);
+    }
   });
 
   it("keeps the plain runtime as the default (last) stage", () => {

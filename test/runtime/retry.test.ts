@@ -1,7 +1,10 @@
 // The bounded retry for 403s of role assignments that have not propagated yet: exponential backoff
 // with jitter, bounded by elapsed time, only for the refusals time heals.
 import { describe, expect, it } from "vitest";
-import { keyVaultAuthorizationPending, storageAuthorizationPending } from "../../enclave-app/src/runtime/retry/authorization.ts";
+import { keyVaultAuthorizationPending, releaseToolAuthorizationPending, storageAuthorizationPending } from "../../enclave-app/src/runtime/retry/authorization.ts";
+import type { Attester, UnwrapContentKeysRequest } from "../../enclave-app/src/runtime/attest/attester.ts";
+import { KeyReleaseError } from "../../enclave-app/src/runtime/errors.ts";
+import { retryingToolUnwrap } from "../../enclave-app/src/runtime/keyrelease/retrying-client.ts";
 import { RetryExhaustedError, retryDelay, withRetry, type RetryNotice } from "../../enclave-app/src/runtime/retry/policy.ts";
 import { retryingBlobStore } from "../../enclave-app/src/runtime/storage/retrying-blob-store.ts";
 import type { BlobStore } from "../../enclave-app/src/runtime/storage/blob-store.ts";
@@ -126,5 +129,46 @@ describe("retryingBlobStore", () => {
     expect(notices).toEqual(["getProperties input-bank/t.csv", "getProperties input-bank/t.csv"]);
     await expect(store.download("input-bank", "t.csv")).rejects.toMatchObject({ statusCode: 404 });
     await expect(store.uploadNew("output", "h/run/result.bank.csv", Buffer.alloc(1), {})).rejects.toThrow(/^storage uploadNew of output\/h\/run\/result.bank.csv: still HTTP 403/);
+  });
+});
+
+describe("retryingToolUnwrap (AzureAttestSKR, confidential-node mode)", () => {
+  const rbac = new KeyReleaseError("KEY_RELEASE_DENIED", "AzureAttestSKR exited with status 4 (Key Vault refused or failed the release (policy, 403, key not found)) for https://v.vault.azure.net/keys/k/1: HTTP 403 {\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not authorized to perform action on resource.\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}", { step: "release" });
+  const policy = new KeyReleaseError("KEY_RELEASE_DENIED", "AzureAttestSKR exited with status 4 (Key Vault refused or failed the release (policy, 403, key not found)) for https://v.vault.azure.net/keys/k/1: HTTP 403 Target environment attestation statement cannot satisfy release policy", { step: "release" });
+  const attesterFailing = (failures: Error[]) => {
+    let calls = 0;
+    const attester = {
+      kind: "cvm-skr",
+      mode: "confidential-node",
+      keyBinding: "client-payload-nonce",
+      signing: { kid: "k" },
+      attest: async () => ({ token: "t", claims: {} }),
+      unwrapContentKeys: async () => {
+        calls++;
+        const f = failures.shift();
+        if (f) throw f;
+        return new Map([["ds", Buffer.alloc(40)]]);
+      },
+    } as unknown as Attester;
+    return { attester, calls: () => calls };
+  };
+  const req = { keyId: "https://v.vault.azure.net/keys/k/1", keys: [], expectedLength: 40 } as unknown as UnwrapContentKeysRequest;
+
+  it("retries the tool while Key Vault refuses for RBAC, then succeeds", async () => {
+    const { attester, calls } = attesterFailing([rbac, rbac]);
+    const notices: string[] = [];
+    const wrapped = retryingToolUnwrap(attester, { maxElapsedMs: 60_000, initialDelayMs: 100 }, "bank", (n) => notices.push(`${n.party} ${n.reason}`), fakeClock());
+    expect((await wrapped.unwrapContentKeys!(req)).get("ds")).toHaveLength(40);
+    expect(calls()).toBe(3);
+    expect(notices).toEqual(["bank AzureAttestSKR: HTTP 403 ForbiddenByRbac", "bank AzureAttestSKR: HTTP 403 ForbiddenByRbac"]);
+    expect(wrapped.kind).toBe("cvm-skr");
+  });
+
+  it("does not retry a release-policy denial", async () => {
+    const { attester, calls } = attesterFailing([policy]);
+    const wrapped = retryingToolUnwrap(attester, { maxElapsedMs: 60_000 }, "bank", undefined, fakeClock());
+    await expect(wrapped.unwrapContentKeys!(req)).rejects.toBe(policy);
+    expect(calls()).toBe(1);
+    expect(releaseToolAuthorizationPending(policy)).toBeUndefined();
   });
 });

@@ -43,7 +43,7 @@ import { HostdataMismatchError, KeyReleaseError, RuntimeError, errorMessage, typ
 import { tokenFingerprint, type RunEvent, type RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import { parseKeyId, type KeyReleaseClient } from "./keyrelease/release.ts";
-import { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
+import { retryingKeyClient, retryingToolUnwrap, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 import { obtainUnwrapper } from "./keyrelease/unwrappers.ts";
@@ -228,7 +228,17 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       const released = await timed(
         "release",
         () =>
-          releaseForParty({ party, kekKeyId: spec.kek.keyId, plans: mine, opts, keyClientFor, attestation, nonce, now: clock() }).catch((err: unknown) => {
+          releaseForParty({
+            party,
+            kekKeyId: spec.kek.keyId,
+            plans: mine,
+            opts,
+            keyClientFor,
+            unwrapAttester: retry.maxElapsedMs > 0 ? retryingToolUnwrap(opts.attester, retry, party, (n) => emit(releaseRetryEvent(n))) : opts.attester,
+            attestation,
+            nonce,
+            now: clock(),
+          }).catch((err: unknown) => {
             // Key Vault only says "forbidden"; the local evaluation of the same policy says why.
             if (err instanceof KeyReleaseError && err.code === "KEY_RELEASE_DENIED" && !preview.allowed) {
               throw new KeyReleaseError("KEY_RELEASE_DENIED", `${err.message}; ${policyFailureSummary(attestation.claims, preview)}`, {
@@ -411,6 +421,8 @@ interface ReleaseForPartyInput {
   plans: DatasetPlan[];
   opts: RunOptions;
   keyClientFor: RunOptions["keyClientFor"];
+  /** The attester whose tool release (if any) retries RBAC refusals; opts.attester otherwise. */
+  unwrapAttester: Attester;
   attestation: Attestation;
   nonce: string;
   now: Date;
@@ -424,7 +436,7 @@ async function releaseForParty(input: ReleaseForPartyInput): Promise<ReceiptKeyR
     party,
     kekKeyId,
     versionedKeyId: plans.map((p) => p.encryptionData.WrappedContentKey.KeyId).find((id) => sameKey(id, kekKeyId)),
-    attester: opts.attester,
+    attester: input.unwrapAttester,
     token: input.attestation.token,
     ...(input.keyClientFor ? { keyClient: input.keyClientFor(kek.vaultUrl, party) } : {}),
     ...(opts.trustedRoots ? { trustedRoots: opts.trustedRoots } : {}),

@@ -34,3 +34,16 @@ export function keyVaultAuthorizationPending(err: unknown): string | undefined {
   const message = err instanceof Error ? err.message : "";
   return /Caller is not authorized to perform action on resource/i.test(message) ? "HTTP 403 (caller not authorized)" : undefined;
 }
+
+/**
+ * AzureAttestSKR (confidential-node mode) releases the key itself and exits 4 on any Key Vault
+ * refusal; only its diagnostics, which carry Key Vault's answer, tell an RBAC refusal (retried) from a
+ * release-policy denial ("attestation statement cannot satisfy release policy", final).
+ */
+export function releaseToolAuthorizationPending(err: unknown): string | undefined {
+  if ((err as { code?: unknown } | null)?.code !== "KEY_RELEASE_DENIED") return undefined;
+  const message = err instanceof Error ? err.message : "";
+  if (!/^AzureAttestSKR /.test(message)) return undefined;
+  if (/ForbiddenByRbac/.test(message)) return "AzureAttestSKR: HTTP 403 ForbiddenByRbac";
+  return /Caller is not authorized to perform action on resource/i.test(message) ? "AzureAttestSKR: HTTP 403 (caller not authorized)" : undefined;
+}
