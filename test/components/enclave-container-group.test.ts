@@ -35,8 +35,10 @@ const ContainerGroupType = "azure-native:containerinstance:ContainerGroup";
 const aci = (enclave: Partial<CleanRoomArgs["enclave"]> = {}): Partial<CleanRoomArgs> => ({
   isolationMode: "confidential-container",
   enclave: { ccePolicy: CCE_POLICY, skrSidecarImage: SKR, ...enclave },
-  // There is no cluster to administer in this mode.
+  // There is no cluster to administer, and no Job to size, in this mode.
   clusterAdminGroupObjectIds: undefined,
+  cluster: undefined,
+  workload: undefined,
 });
 const rules = (args: CleanRoomArgs) => validateCleanRoomArgs(args).map((i) => `${i.path}:${i.rule}`);
 

@@ -121,6 +121,7 @@ export async function approvedArgs(overrides: Partial<CleanRoomArgs> = {}): Prom
   return {
     ...args,
     approvals,
-    workload: { ...args.workload },
+    // A Job exists only in confidential-node mode.
+    ...(args.isolationMode === "confidential-container" ? {} : { workload: { ...args.workload } }),
   };
 }
