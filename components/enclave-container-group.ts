@@ -8,7 +8,7 @@
 // and writes outputs. `pulumi up` waits for the enclave container to terminate (enclave-run.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as containerinstance from "@pulumi/azure-native/containerinstance/index.js";
-import { canonicalJson, ccePolicyHostdata, CONFCOM_VERSION, contractHash, formatPartySigners, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
+import { APPROVALS_FILE, canonicalJson, ccePolicyHostdata, CONTRACT_FILE, CONFCOM_VERSION, contractHash, formatPartySigners, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { defaultContainerGroupReader, waitForEnclaveExit, type ContainerGroupReader, type EnclaveRunResult } from "./enclave-run.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
@@ -208,8 +208,8 @@ export class EnclaveContainerGroup extends pulumi.ComponentResource {
           {
             name: "contract",
             secret: {
-              "contract.json": Buffer.from(canonicalJson(args.contract)).toString("base64"),
-              "approvals.json": Buffer.from(canonicalJson(args.approvals.approvals)).toString("base64"),
+              [CONTRACT_FILE]: Buffer.from(canonicalJson(args.contract)).toString("base64"),
+              [APPROVALS_FILE]: Buffer.from(canonicalJson(args.approvals.approvals)).toString("base64"),
             },
           },
           // emptyDir lives inside the group's utility VM, whose memory SEV-SNP encrypts (*check*: whether ACI backs it with the VM's disk).

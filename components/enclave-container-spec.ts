@@ -5,7 +5,7 @@
 // identity: the contract and approvals travel in a secret volume whose content no policy measures,
 // the run id carries the contract hash, and the client id is only known once the identity exists.
 import type * as pulumi from "@pulumi/pulumi";
-import { ENCLAVE_COMMAND } from "../enclave-app/src/protocol/index.ts";
+import { ENCLAVE_COMMAND, ENCLAVE_ENV as E } from "../enclave-app/src/protocol/index.ts";
 import { CONFIG_MOUNT_PATH, enclaveEnv, SCRATCH_MOUNT_PATH } from "./workload-spec.ts";
 
 /**
@@ -26,8 +26,8 @@ export type GroupVolumeName = keyof typeof GROUP_VOLUMES;
 
 /** Environment variables the policy leaves open (`.*`), and why each cannot be fixed. */
 export const OPEN_ENV_VARS: Readonly<Record<string, string>> = {
-  CLEANROOM_RUN_ID: "the group name, which carries the contract hash and the run attempt",
-  AZURE_CLIENT_ID: "the client id of the group's user-assigned identity, known only once it exists",
+  [E.runId]: "the group name, which carries the contract hash and the run attempt",
+  [E.azureClientId]: "the client id of the group's user-assigned identity, known only once it exists",
 };
 
 export interface GroupEnvVar {
@@ -83,12 +83,12 @@ export function enclaveGroupContainers(i: GroupContainersInput): GroupContainer[
     attestationEndpoint: i.attestationEndpoint,
     attester: "sidecar",
     resources: { cpu: String(i.resources.cpu), memoryMiB: i.resources.memoryInGB * 1024, scratchMiB: i.resources.scratchMiB },
-  }).map((e): { name: string; value: pulumi.Input<string> } => ({ name: e.name as string, value: e.name === "CLEANROOM_RUN_ID" ? i.runId : (e.value as pulumi.Input<string>) }));
+  }).map((e): { name: string; value: pulumi.Input<string> } => ({ name: e.name as string, value: e.name === E.runId ? i.runId : (e.value as pulumi.Input<string>) }));
   env.push(
-    { name: "CLEANROOM_SIDECAR_URL", value: `http://localhost:${SKR_SIDECAR_PORT}` },
-    { name: "CLEANROOM_PARTY_SIGNERS", value: i.partySigners },
+    { name: E.sidecarUrl, value: `http://localhost:${SKR_SIDECAR_PORT}` },
+    { name: E.partySigners, value: i.partySigners },
     // DefaultAzureCredential picks this user-assigned identity from the group's managed identity endpoint.
-    { name: "AZURE_CLIENT_ID", value: i.clientId },
+    { name: E.azureClientId, value: i.clientId },
   );
   return [
     {

@@ -83,12 +83,8 @@ export function attestationProviderName(ctx: NamingContext): string {
   return `${alnum(ctx.collaboration).slice(0, 15)}at${shortHash(7, ctx.seed, "attestation")}`;
 }
 
-/** Same container names as the local clean room (enclave-app/src/demo), so blob paths read alike. */
-export function inputContainerName(party: string): string {
-  return `input-${party}`;
-}
-
-export const OUTPUT_CONTAINER_NAME = "output";
+// Container names are a fact the enclave relies on too (contract blob paths): defined in the protocol.
+export { inputContainerName, OUTPUT_CONTAINER_NAME } from "../enclave-app/src/protocol/index.ts";
 
 // Key names (`<party>-kek-rsa<bits>-<digest prefix>`) come from the protocol's kekKeyName, shared
 // with the local clean room.

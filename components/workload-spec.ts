@@ -4,10 +4,11 @@
 // as a spec.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
+import { APPROVALS_FILE, CONTRACT_FILE, ENCLAVE_CONFIG_DIR, ENCLAVE_ENV as E, ENCLAVE_SCRATCH_DIR } from "../enclave-app/src/protocol/index.ts";
 import { ENCLAVE_NODE_LABEL, ENCLAVE_TAINT } from "./cluster.ts";
 
-export const CONFIG_MOUNT_PATH = "/etc/cleanroom";
-export const SCRATCH_MOUNT_PATH = "/scratch";
+export const CONFIG_MOUNT_PATH = ENCLAVE_CONFIG_DIR;
+export const SCRATCH_MOUNT_PATH = ENCLAVE_SCRATCH_DIR;
 export const ENCLAVE_APP_LABEL = { key: "app.kubernetes.io/name", value: "cleanroom-enclave" } as const;
 export const IMDS_ADDRESS = "169.254.169.254";
 /** Private ranges the enclave never needs: in-cluster services, pods and the VNet stay unreachable. */
@@ -63,20 +64,20 @@ export interface EnclavePodOptions {
 
 export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar[] {
   const env: k8s.types.input.core.v1.EnvVar[] = [
-    { name: "CLEANROOM_CONTRACT", value: `${CONFIG_MOUNT_PATH}/contract.json` },
-    { name: "CLEANROOM_APPROVALS", value: `${CONFIG_MOUNT_PATH}/approvals.json` },
-    { name: "CLEANROOM_STORAGE_URL", value: o.storageUrl },
-    { name: "CLEANROOM_OUTPUT_CONTAINER", value: o.outputContainer },
-    { name: "CLEANROOM_ATTESTER", value: o.attester },
-    { name: "CLEANROOM_MAA_ENDPOINT", value: o.attestationEndpoint },
-    { name: "CLEANROOM_SCRATCH_DIR", value: SCRATCH_MOUNT_PATH },
-    { name: "CLEANROOM_RUN_ID", value: o.jobName },
-    { name: "CLEANROOM_MEMORY_LIMIT", value: duckdbMemoryLimit(o.resources) },
-    { name: "CLEANROOM_THREADS", value: String(duckdbThreads(o.resources)) },
+    { name: E.contract, value: `${CONFIG_MOUNT_PATH}/${CONTRACT_FILE}` },
+    { name: E.approvals, value: `${CONFIG_MOUNT_PATH}/${APPROVALS_FILE}` },
+    { name: E.storageUrl, value: o.storageUrl },
+    { name: E.outputContainer, value: o.outputContainer },
+    { name: E.attester, value: o.attester },
+    { name: E.maaEndpoint, value: o.attestationEndpoint },
+    { name: E.scratchDir, value: SCRATCH_MOUNT_PATH },
+    { name: E.runId, value: o.jobName },
+    { name: E.memoryLimit, value: duckdbMemoryLimit(o.resources) },
+    { name: E.threads, value: String(duckdbThreads(o.resources)) },
     // The pod cannot read its own image reference; the runtime records it in the receipt and checks it against the contract.
-    { name: "CLEANROOM_IMAGE", value: o.image },
+    { name: E.image, value: o.image },
   ];
-  if (o.imdsClientId !== undefined) env.push({ name: "IMDS_CLIENT_ID", value: o.imdsClientId });
+  if (o.imdsClientId !== undefined) env.push({ name: E.imdsClientId, value: o.imdsClientId });
   return env;
 }
 

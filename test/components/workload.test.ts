@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, contractHash } from "../../enclave-app/src/protocol/index.ts";
+import { basename } from "node:path";
+import { canonicalJson, contractHash, OUTPUT_CONTAINER_NAME } from "../../enclave-app/src/protocol/index.ts";
+import { readConfig } from "../../enclave-app/src/runtime/config.ts";
 import {
   AKS_SYSTEM_DAEMONSETS,
   BuiltInRoles,
@@ -150,6 +152,21 @@ describe("EnclaveWorkload", () => {
     expect(mounts.scratch.mountPath).toBe("/scratch");
     expect(mounts.tpm).toEqual({ name: "tpm", mountPath: "/dev/tpmrm0" });
     expect(mounts.securityfs).toEqual({ name: "securityfs", mountPath: "/sys/kernel/security", readOnly: true });
+  });
+
+  it("hands the runtime exactly what it reads: its config parses the Job's env, and the paths it names are the Job's mounts", () => {
+    const job = mocks.one(K8sTypes.job, "w-job").inputs;
+    const cm = mocks.one(K8sTypes.configMap, "w-contract").inputs;
+    const c = job.spec.template.spec.containers[0];
+    const config = readConfig(env(job));
+    expect(config).toMatchObject({ attester: "cvm-skr", runId: job.metadata.name, enclaveImage: contract.enclave.image, imdsClientId: KUBELET_CLIENT });
+    const mountOf = (path: string) => c.volumeMounts.find((m: { mountPath: string }) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
+    for (const file of [config.contractPath, config.approvalsPath]) {
+      expect(mountOf(file)).toMatchObject({ name: "contract", readOnly: true });
+      expect(Object.keys(cm.data)).toContain(basename(file));
+    }
+    expect(mountOf(config.scratchDir)).toMatchObject({ name: "scratch" });
+    expect(config.outputContainer).toBe(OUTPUT_CONTAINER_NAME);
   });
 
   it("allows no ingress and only DNS, public HTTPS and IMDS egress", () => {

@@ -140,6 +140,13 @@ describe.each(CONTAINER_EXAMPLES.map((e) => [e.stack, e] as const))("pulumi prog
     const runtime = readConfig(env);
     expect(runtime).toMatchObject({ attester: "sidecar", storageUrl: outputs.blobEndpoint, runId: group.containerGroupName, enclaveImage: contract.enclave.image });
     expect(partySignersMismatch(runtime.partySigners!, contract.parties)).toBeUndefined();
+    const contractMount = group.containers[0].volumeMounts.find((m: { name: string }) => m.name === "contract");
+    const secret = group.volumes.find((v: { name: string }) => v.name === "contract").secret as Record<string, string>;
+    for (const file of [runtime.contractPath, runtime.approvalsPath]) {
+      expect(file.startsWith(`${contractMount.mountPath}/`)).toBe(true);
+      expect(Object.keys(secret)).toContain(file.slice(contractMount.mountPath.length + 1));
+    }
+    expect(JSON.parse(Buffer.from(secret[runtime.contractPath.slice(contractMount.mountPath.length + 1)]!, "base64").toString("utf8"))).toEqual(contract);
   });
 
   it("fails `pulumi up` when the enclave container exits non-zero", async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import type { Approvals, Contract, PartySigners } from "../protocol/index.ts";
+import { OUTPUT_CONTAINER_NAME, type Approvals, type Contract, type PartySigners } from "../protocol/index.ts";
 import { localCredential, localKeyClient } from "../local/local-clients.ts";
 import { LocalAttester } from "../runtime/attest/local.ts";
 import type { RunEventSink } from "../runtime/events.ts";
@@ -9,7 +9,8 @@ import { LOCAL_AUTHORIZATION_RETRY } from "../runtime/retry/policy.ts";
 import { blobStoreFromServiceClient } from "../runtime/storage/blob-store.ts";
 import { ENCLAVE_PRINCIPAL, type LocalCleanRoom } from "./cleanroom.ts";
 
-export const OUTPUT_CONTAINER = "output";
+/** SharedStorage's output container, as on Azure. */
+export const OUTPUT_CONTAINER = OUTPUT_CONTAINER_NAME;
 
 /** Like a Job name: unique per run and valid in blob names. */
 export function newRunId(now = new Date()): string {

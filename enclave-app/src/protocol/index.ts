@@ -89,7 +89,18 @@ export {
 } from "./release-policy.ts";
 export { decodeCcePolicy, ccePolicyHostdata, CcePolicyEncodingError } from "./cce-policy.ts";
 export { jwkThumbprint, formatPartySigners, parsePartySigners, partySignersMismatch, PartySignersError, type PartySigners } from "./party-signers.ts";
-export { ENCLAVE_COMMAND, ENCLAVE_WORKING_DIR } from "./enclave-process.ts";
+export {
+  ENCLAVE_COMMAND,
+  ENCLAVE_WORKING_DIR,
+  ENCLAVE_CONFIG_DIR,
+  CONTRACT_FILE,
+  APPROVALS_FILE,
+  ENCLAVE_SCRATCH_DIR,
+  ENCLAVE_ENV,
+  OUTPUT_CONTAINER_NAME,
+  inputContainerName,
+  partyOfInputContainer,
+} from "./enclave-process.ts";
 export { validateReleasePolicy, RELEASE_POLICY_VERSION, CLAIM_OPERATORS } from "./release-policy-validate.ts";
 export {
   evaluateReleasePolicy,

@@ -1,6 +1,6 @@
 // The Job's environment as typed, validated configuration. Every problem names the variable.
 import { isAbsolute } from "node:path";
-import { parsePartySigners, PartySignersError, type PartySigners } from "../protocol/index.ts";
+import { ENCLAVE_ENV as E, parsePartySigners, PartySignersError, type PartySigners } from "../protocol/index.ts";
 import { ConfigError } from "./errors.ts";
 
 export type AttesterChoice = "cvm-skr" | "sidecar" | "local";
@@ -76,37 +76,37 @@ function absolutePath(name: string, value: string): string {
 }
 
 export function readConfig(env: Env = process.env): RuntimeConfig {
-  const attester = required(env, "CLEANROOM_ATTESTER");
+  const attester = required(env, E.attester);
   if (attester !== "cvm-skr" && attester !== "sidecar" && attester !== "local") {
-    throw new ConfigError("CLEANROOM_ATTESTER", `must be cvm-skr, sidecar or local, got "${attester}"`);
+    throw new ConfigError(E.attester, `must be cvm-skr, sidecar or local, got "${attester}"`);
   }
   const local = attester === "local";
-  const outputContainer = required(env, "CLEANROOM_OUTPUT_CONTAINER");
-  if (!CONTAINER.test(outputContainer)) throw new ConfigError("CLEANROOM_OUTPUT_CONTAINER", `"${outputContainer}" is not a valid container name (3-63 lowercase letters, digits, single hyphens)`);
-  const runId = required(env, "CLEANROOM_RUN_ID");
-  if (!RUN_ID.test(runId)) throw new ConfigError("CLEANROOM_RUN_ID", `"${runId}" must match ${RUN_ID.source}`);
-  const memoryLimit = required(env, "CLEANROOM_MEMORY_LIMIT");
-  if (!MEMORY.test(memoryLimit)) throw new ConfigError("CLEANROOM_MEMORY_LIMIT", `"${memoryLimit}" is not a DuckDB memory size such as 6GB`);
-  const threadsRaw = optional(env, "CLEANROOM_THREADS");
+  const outputContainer = required(env, E.outputContainer);
+  if (!CONTAINER.test(outputContainer)) throw new ConfigError(E.outputContainer, `"${outputContainer}" is not a valid container name (3-63 lowercase letters, digits, single hyphens)`);
+  const runId = required(env, E.runId);
+  if (!RUN_ID.test(runId)) throw new ConfigError(E.runId, `"${runId}" must match ${RUN_ID.source}`);
+  const memoryLimit = required(env, E.memoryLimit);
+  if (!MEMORY.test(memoryLimit)) throw new ConfigError(E.memoryLimit, `"${memoryLimit}" is not a DuckDB memory size such as 6GB`);
+  const threadsRaw = optional(env, E.threads);
   let threads: number | undefined;
   if (threadsRaw !== undefined) {
     threads = Number(threadsRaw);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError("CLEANROOM_THREADS", `must be an integer 1..256, got "${threadsRaw}"`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError(E.threads, `must be an integer 1..256, got "${threadsRaw}"`);
   }
-  const retryRaw = optional(env, "CLEANROOM_AUTHZ_RETRY_SECONDS");
+  const retryRaw = optional(env, E.authorizationRetrySeconds);
   let authorizationRetrySeconds: number | undefined;
   if (retryRaw !== undefined) {
     authorizationRetrySeconds = Number(retryRaw);
-    if (!/^\d+$/.test(retryRaw) || authorizationRetrySeconds > 3600) throw new ConfigError("CLEANROOM_AUTHZ_RETRY_SECONDS", `must be an integer 0..3600 (seconds), got "${retryRaw}"`);
+    if (!/^\d+$/.test(retryRaw) || authorizationRetrySeconds > 3600) throw new ConfigError(E.authorizationRetrySeconds, `must be an integer 0..3600 (seconds), got "${retryRaw}"`);
   }
-  const imdsClientId = optional(env, "IMDS_CLIENT_ID");
+  const imdsClientId = optional(env, E.imdsClientId);
   if (attester === "cvm-skr" && imdsClientId === undefined) {
-    throw new ConfigError("IMDS_CLIENT_ID", "is required with CLEANROOM_ATTESTER=cvm-skr (AzureAttestSKR authenticates to Key Vault as the kubelet identity through IMDS)");
+    throw new ConfigError(E.imdsClientId, "is required with CLEANROOM_ATTESTER=cvm-skr (AzureAttestSKR authenticates to Key Vault as the kubelet identity through IMDS)");
   }
-  const signersRaw = optional(env, "CLEANROOM_PARTY_SIGNERS");
+  const signersRaw = optional(env, E.partySigners);
   if (attester === "sidecar" && signersRaw === undefined) {
     throw new ConfigError(
-      "CLEANROOM_PARTY_SIGNERS",
+      E.partySigners,
       "is required with CLEANROOM_ATTESTER=sidecar: the container policy leaves the contract open and pins the parties' signing keys here instead",
     );
   }
@@ -115,18 +115,18 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
     try {
       partySigners = parsePartySigners(signersRaw);
     } catch (err) {
-      if (err instanceof PartySignersError) throw new ConfigError("CLEANROOM_PARTY_SIGNERS", err.message);
+      if (err instanceof PartySignersError) throw new ConfigError(E.partySigners, err.message);
       throw err;
     }
   }
   const config: RuntimeConfig = {
-    contractPath: absolutePath("CLEANROOM_CONTRACT", required(env, "CLEANROOM_CONTRACT")),
-    approvalsPath: absolutePath("CLEANROOM_APPROVALS", required(env, "CLEANROOM_APPROVALS")),
-    storageUrl: url(env, "CLEANROOM_STORAGE_URL", required(env, "CLEANROOM_STORAGE_URL"), local ? ["https:", "http:"] : ["https:"]),
+    contractPath: absolutePath(E.contract, required(env, E.contract)),
+    approvalsPath: absolutePath(E.approvals, required(env, E.approvals)),
+    storageUrl: url(env, E.storageUrl, required(env, E.storageUrl), local ? ["https:", "http:"] : ["https:"]),
     outputContainer,
     attester,
-    maaEndpoint: url(env, "CLEANROOM_MAA_ENDPOINT", required(env, "CLEANROOM_MAA_ENDPOINT"), ["https:"]),
-    scratchDir: absolutePath("CLEANROOM_SCRATCH_DIR", required(env, "CLEANROOM_SCRATCH_DIR")),
+    maaEndpoint: url(env, E.maaEndpoint, required(env, E.maaEndpoint), ["https:"]),
+    scratchDir: absolutePath(E.scratchDir, required(env, E.scratchDir)),
     runId,
     memoryLimit,
   };
@@ -134,20 +134,20 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
   if (partySigners !== undefined) config.partySigners = partySigners;
   if (authorizationRetrySeconds !== undefined) config.authorizationRetrySeconds = authorizationRetrySeconds;
   if (imdsClientId !== undefined) config.imdsClientId = imdsClientId;
-  const sidecarUrl = optional(env, "CLEANROOM_SIDECAR_URL");
-  if (sidecarUrl !== undefined) config.sidecarUrl = url(env, "CLEANROOM_SIDECAR_URL", sidecarUrl, ["http:", "https:"]);
-  const skrPath = optional(env, "CLEANROOM_SKR_PATH");
-  if (skrPath !== undefined) config.skrPath = absolutePath("CLEANROOM_SKR_PATH", skrPath);
-  const clientPath = optional(env, "CLEANROOM_ATTESTATION_CLIENT_PATH");
-  if (clientPath !== undefined) config.attestationClientPath = absolutePath("CLEANROOM_ATTESTATION_CLIENT_PATH", clientPath);
-  const image = optional(env, "CLEANROOM_IMAGE");
+  const sidecarUrl = optional(env, E.sidecarUrl);
+  if (sidecarUrl !== undefined) config.sidecarUrl = url(env, E.sidecarUrl, sidecarUrl, ["http:", "https:"]);
+  const skrPath = optional(env, E.skrPath);
+  if (skrPath !== undefined) config.skrPath = absolutePath(E.skrPath, skrPath);
+  const clientPath = optional(env, E.attestationClientPath);
+  if (clientPath !== undefined) config.attestationClientPath = absolutePath(E.attestationClientPath, clientPath);
+  const image = optional(env, E.image);
   if (image !== undefined) config.enclaveImage = image;
   if (local) {
-    config.localCaFile = absolutePath("CLEANROOM_LOCAL_CA_FILE", required(env, "CLEANROOM_LOCAL_CA_FILE"));
-    config.storageConnectionString = required(env, "CLEANROOM_STORAGE_CONNECTION_STRING");
-    config.localPrincipal = optional(env, "CLEANROOM_LOCAL_PRINCIPAL") ?? "enclave";
-    const policyFile = optional(env, "CLEANROOM_LOCAL_CCE_POLICY_FILE");
-    if (policyFile !== undefined) config.localCcePolicyFile = absolutePath("CLEANROOM_LOCAL_CCE_POLICY_FILE", policyFile);
+    config.localCaFile = absolutePath(E.localCaFile, required(env, E.localCaFile));
+    config.storageConnectionString = required(env, E.storageConnectionString);
+    config.localPrincipal = optional(env, E.localPrincipal) ?? "enclave";
+    const policyFile = optional(env, E.localCcePolicyFile);
+    if (policyFile !== undefined) config.localCcePolicyFile = absolutePath(E.localCcePolicyFile, policyFile);
   }
   return config;
 }

@@ -2,6 +2,7 @@
 // Progress goes to stdout as JSON lines; a failure ends with one JSON error line on stderr and a
 // non-zero exit status (2: configuration, 1: the run failed).
 import { readFile } from "node:fs/promises";
+import { ENCLAVE_ENV } from "../protocol/index.ts";
 import { buildAdapters } from "./adapters.ts";
 import { readConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigError, RuntimeError, errorMessage } from "./errors.ts";
@@ -40,8 +41,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   let config: RuntimeConfig | undefined;
   try {
     config = readConfig(env);
-    const contract = await readJsonFile(config.contractPath, "CLEANROOM_CONTRACT");
-    const approvals = await readJsonFile(config.approvalsPath, "CLEANROOM_APPROVALS");
+    const contract = await readJsonFile(config.contractPath, ENCLAVE_ENV.contract);
+    const approvals = await readJsonFile(config.approvalsPath, ENCLAVE_ENV.approvals);
     const adapters = await buildAdapters(config, attestationTargetOf(contract));
     const result = await runCollaboration({
       contract,

@@ -8,13 +8,12 @@
 // Every accessor reads props lazily, so a rule touches only what it needs; an unknown value during
 // preview surfaces as the engine's "can't run during preview" for that rule alone.
 import type { PolicyResource } from "@pulumi/policy";
-import { normalizeAuthority, PARTY_TAG } from "../../../enclave-app/src/protocol/index.ts";
+import { ENCLAVE_ENV, normalizeAuthority, partyOfInputContainer, PARTY_TAG } from "../../../enclave-app/src/protocol/index.ts";
 import { keyOfScope, parseArmScope, vaultOfScope, type ArmScope } from "../arm-id.ts";
 import { AzureTypes, ComponentTypes, KubernetesTypes, STACK_TYPE } from "../resource-types.ts";
 import { roleGuid } from "../roles.ts";
 import { podTemplateOf, WORKLOAD_TYPES } from "../pod-spec.ts";
 
-const INPUT_CONTAINER = /^input-(.+)$/;
 
 const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
 const lower = (value: string) => value.toLowerCase();
@@ -161,7 +160,7 @@ export function blobContainersOf(resources: PolicyResource[]): ContainerView[] {
       const name = lower(str(r.props.containerName) ?? str(r.props.name) ?? r.name);
       const accountResource = dependencyOfType(r, "accountName", AzureTypes.storageAccount);
       const account = str(r.props.accountName) ?? (accountResource ? str(accountResource.props.accountName) ?? str(accountResource.props.name) : undefined);
-      const inputOf = partyLabel(r.props.metadata) ?? INPUT_CONTAINER.exec(name)?.[1];
+      const inputOf = partyLabel(r.props.metadata) ?? partyOfInputContainer(name);
       return { resource: r, name, account: account ? lower(account) : undefined, inputOf };
     });
 }
@@ -374,7 +373,7 @@ export function attestationEndpointsOf(resources: PolicyResource[]): EndpointDec
       for (const c of containers) {
         const env: unknown = c.env;
         if (!Array.isArray(env)) continue;
-        for (const e of env) if (e.name === "CLEANROOM_MAA_ENDPOINT") add(e.value, `CLEANROOM_MAA_ENDPOINT of ${r.name}`, r);
+        for (const e of env) if (e.name === ENCLAVE_ENV.maaEndpoint) add(e.value, `${ENCLAVE_ENV.maaEndpoint} of ${r.name}`, r);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { inputContainerName } from "../../protocol/index.ts";
 import type { ScenarioDefinition } from "./types.ts";
 
 const SQL = `WITH flagged AS (
@@ -42,7 +43,7 @@ export const fraudDefinition: ScenarioDefinition = {
     {
       name: "bank_transactions",
       owner: "bank",
-      container: "input-bank",
+      container: inputContainerName("bank"),
       blobName: "transactions.csv",
       schema: [
         { name: "txn_id", type: "BIGINT" },
@@ -57,7 +58,7 @@ export const fraudDefinition: ScenarioDefinition = {
     {
       name: "insurer_claims",
       owner: "insurer",
-      container: "input-insurer",
+      container: inputContainerName("insurer"),
       blobName: "claims.csv",
       schema: [
         { name: "claim_id", type: "BIGINT" },

@@ -1,3 +1,4 @@
+import { inputContainerName } from "../../protocol/index.ts";
 import type { ScenarioDataset, ScenarioDefinition } from "./types.ts";
 
 const HOSPITALS = ["hospital-a", "hospital-b", "hospital-c"] as const;
@@ -6,7 +7,7 @@ function registry(owner: (typeof HOSPITALS)[number]): ScenarioDataset {
   return {
     name: `${owner.replace("-", "_")}_registry`,
     owner,
-    container: `input-${owner}`,
+    container: inputContainerName(owner),
     blobName: "rare-disease-registry.csv",
     schema: [
       { name: "record_id", type: "BIGINT" },
