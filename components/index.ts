@@ -1,5 +1,5 @@
 // The clean-room component library: what a platform team imports to build a collaboration.
-export { CleanRoom, CLEAN_ROOM_TYPE, type PartyOutputs } from "./clean-room.ts";
+export { CleanRoom, CLEAN_ROOM_TYPE, createCleanRoom, cleanRoomRegisteredOutputs, type CleanRoomParts, type PartyOutputs } from "./clean-room.ts";
 export {
   planCleanRoom,
   validateCleanRoomArgs,
