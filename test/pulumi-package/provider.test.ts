@@ -1,0 +1,148 @@
+// The component package started the way the engine starts it: Pulumi's plugin runner
+// (cmd/run-plugin, what the Node.js language host executes for PulumiPlugin.yaml `runtime: nodejs`)
+// on pulumi-package/, its gRPC port read from stdout, then the provider protocol: GetSchema, and a
+// Construct whose children are registered over the wire with a mock engine. The TypeScript program
+// runs under Pulumi's program runner with the same example stack; both must declare the same resources.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, parseStackConfig } from "../../stacks/config.ts";
+import { stackFileToPulumiConfig } from "../../stacks/examples/stack-file.ts";
+import { startMockEngine, type MockEngine } from "../../tools/pulumi-package/mock-engine.ts";
+import { PACKAGE_DIR, propertyErrors, startProvider, type PackageSchema, type ProviderProcess } from "../../tools/pulumi-package/provider-process.ts";
+import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
+import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
+
+const PROJECT = "confidential-clean-room";
+const STACK = "fraud-bank-insurer";
+const TOKEN = "cleanroom:index:CleanRoom";
+const STACK_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${STACK}`;
+const stackFile = join(REPO_ROOT, `stacks/Pulumi.${STACK}.yaml`);
+
+/** The example stack's config as the package's inputs: the same keys without the project namespace. */
+function stackInputs(): Record<string, unknown> {
+  const config = (parse(readFileSync(stackFile, "utf8")) as { config: Record<string, unknown> }).config;
+  return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+}
+
+/** Comparable form: plain JSON, sorted by type and name. */
+function normalized(records: RecordedResource[]) {
+  return records
+    .filter((r) => r.type !== "pulumi:pulumi:Stack")
+    .map((r) => JSON.parse(JSON.stringify({ type: r.type, name: r.name, custom: r.custom, provider: r.provider || undefined, inputs: r.inputs })) as RecordedResource)
+    .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
+}
+
+let engine: MockEngine;
+let provider: ProviderProcess;
+let schema: PackageSchema;
+let program: Promise<ProgramRunResult>;
+
+beforeAll(async () => {
+  // The program run is a separate child process: it proceeds while the provider starts.
+  program = runProgramUnderMocks({ stack: STACK, config: stackFileToPulumiConfig(stackFile) });
+  engine = await startMockEngine({ project: PROJECT, stack: STACK });
+  provider = await startProvider({ engineAddress: engine.address });
+  schema = await provider.getSchema();
+});
+
+afterAll(async () => {
+  provider?.stop();
+  await engine?.stop();
+});
+
+describe("the component package's schema (GetSchema), inferred from pulumi-package/", () => {
+  it("names the package after pulumi-package/package.json and publishes CleanRoom as a component with a description", () => {
+    const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as { name: string; version: string };
+    expect(schema.name).toBe("cleanroom");
+    expect(schema.version).toBe(manifest.version);
+    const room = schema.resources[TOKEN]!;
+    expect(room.isComponent).toBe(true);
+    expect(room.description).toMatch(/confidential data clean room on Azure/);
+  });
+
+  it("has exactly the stack config keys as inputs, each described, required exactly where the config requires it", () => {
+    const room = schema.resources[TOKEN]!;
+    expect(Object.keys(room.inputProperties).sort()).toEqual([...CONFIG_KEYS].sort());
+    for (const [key, prop] of Object.entries(room.inputProperties)) expect(prop.description, key).toBeTruthy();
+    // The config parser reports exactly the required keys when given nothing.
+    let missing: string[] = [];
+    try {
+      parseStackConfig({}, "cleanroom");
+    } catch (err) {
+      missing = (err as { issues: { key: string; rule: string }[] }).issues.filter((i) => i.rule === "required").map((i) => i.key.slice("cleanroom:".length));
+    }
+    expect(room.requiredInputs.sort()).toEqual(missing.sort());
+  });
+
+  it("types the nested inputs: parties, principals, datasets and the enums the config accepts", () => {
+    const room = schema.resources[TOKEN]!;
+    expect(room.inputProperties.parties).toMatchObject({ type: "array", items: { $ref: "#/types/cleanroom:index:Party" } });
+    expect(room.inputProperties.approvals).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
+    const party = schema.types["cleanroom:index:Party"]!;
+    expect(party.required!.sort()).toEqual(["admins", "name", "uploaders"]);
+    expect(party.properties!.admins).toMatchObject({ type: "array", items: { $ref: "#/types/cleanroom:index:Principal" } });
+    expect(party.properties!.signingKey).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
+    for (const prop of Object.values(party.properties!)) expect(prop.description).toBeTruthy();
+    expect(schema.types["cleanroom:index:Dataset"]!.required!.sort()).toEqual(["blobName", "format", "name", "owner", "schema"]);
+    const values = (t: string) => schema.types[`cleanroom:index:${t}`]!.enum!.map((e) => e.value);
+    expect(values("IsolationMode")).toEqual(["confidential-node", "confidential-container"]);
+    expect(values("AttestationKind")).toEqual(["shared", "dedicated"]);
+    expect(values("DatasetFormat")).toEqual(["csv", "parquet"]);
+    expect(values("UpgradeChannel")).toContain("node-image");
+  });
+
+  it("has the program's stack outputs as outputs, each described", async () => {
+    const room = schema.resources[TOKEN]!;
+    const run = await program;
+    expect(run.status, run.stderr).toBe(0);
+    // Outputs the example leaves undefined (confidential-container ones) are absent from the stack, not from the schema.
+    for (const key of Object.keys(run.report!.stackOutputs!)) expect(room.properties, key).toHaveProperty(key);
+    expect(Object.keys(room.properties)).toEqual(expect.arrayContaining(["enclaveHostdata", "enclaveContainerGroup", "enclaveJob", "parties", "contractHash"]));
+    for (const [key, prop] of Object.entries(room.properties)) expect(prop.description, key).toBeTruthy();
+    expect(room.required).toEqual(expect.arrayContaining(["phase", "parties", "attestationEndpoint", "storageAccountName"]));
+    expect(room.required).not.toContain("contractHash");
+    expect(room.properties.parties).toMatchObject({ additionalProperties: { $ref: "#/types/cleanroom:index:PartyEndpoints" } });
+  });
+});
+
+describe("Construct through the provider protocol, children registered with a mock engine", () => {
+  it("declares exactly the resources the TypeScript program declares for the same stack, and its outputs", async () => {
+    const result = await provider.construct({ project: PROJECT, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "cleanroom", parent: STACK_URN, inputs: stackInputs() });
+    const run = await program;
+    expect(run.status, run.stderr).toBe(0);
+
+    expect(result.urn).toBe(`urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack$${TOKEN}::cleanroom`);
+    const viaPackage = normalized(engine.records);
+    const viaProgram = normalized(run.report!.resources);
+    expect(viaPackage.length).toBeGreaterThan(40);
+    expect(viaPackage.map((r) => `${r.type} ${r.name}`)).toEqual(viaProgram.map((r) => `${r.type} ${r.name}`));
+    expect(viaPackage).toEqual(viaProgram);
+    expect(engine.urns().sort()).toEqual(run.report!.urns.filter((u) => !u.endsWith(`::${PROJECT}-${STACK}`)).sort());
+
+    const outputs = run.report!.stackOutputs!;
+    expect(result.state.phase).toBe("approved");
+    expect(result.state.contractHash).toBe(outputs.contractHash);
+    expect(result.state.contract).toBe(outputs.contract);
+    expect(result.state.parties).toEqual(outputs.parties);
+    expect(result.state.enclaveJob).toEqual(outputs.enclaveJob);
+    // The kubeconfig stays a secret across the wire.
+    expect(result.state.kubeconfig).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+  });
+
+  it("answers invalid inputs with property errors from the program's config rules", async () => {
+    const inputs = stackInputs();
+    const parties = inputs.parties as { name: string }[];
+    const bad = { ...inputs, parties: [parties[0], { ...parties[1], name: "Insurer!" }], recipients: ["bank", "nobody"] };
+    const error = await provider
+      .construct({ project: PROJECT, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "bad", parent: STACK_URN, inputs: bad })
+      .then(() => undefined, (err: Error) => err);
+    expect(error?.message).toMatch(/INVALID_ARGUMENT: CleanRoom inputs are invalid/);
+    const errors = propertyErrors(error);
+    expect(errors).toContainEqual({ propertyPath: "parties[1].name", reason: expect.stringMatching(/lowercase letters.*\[party-name\]$/) });
+    expect(errors).toContainEqual({ propertyPath: "recipients[1]", reason: expect.stringMatching(/"nobody" is not one of the parties/) });
+    // No child was declared for the rejected collaboration (the component itself registers first, as the TypeScript one does).
+    expect(engine.records.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
+  });
+});
