@@ -14,16 +14,17 @@ import { PACKAGE_DIR, propertyErrors, startProvider, type PackageSchema, type Pr
 import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
 import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
 
-const PROJECT = "confidential-clean-room";
+const PROJECT_NAME = "confidential-clean-room";
+// Named PROJECT_NAME, not spelled as the placeholder `pulumi new` replaces in every file (test/pulumi-package/template.test.ts).
 const STACK = "fraud-bank-insurer";
 const TOKEN = "cleanroom:index:CleanRoom";
-const STACK_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${STACK}`;
+const STACK_URN = `urn:pulumi:${STACK}::${PROJECT_NAME}::pulumi:pulumi:Stack::${PROJECT_NAME}-${STACK}`;
 const stackFile = join(REPO_ROOT, `stacks/Pulumi.${STACK}.yaml`);
 
 /** The example stack's config as the package's inputs: the same keys without the project namespace. */
 function stackInputs(): Record<string, unknown> {
   const config = (parse(readFileSync(stackFile, "utf8")) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+  return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT_NAME}:`)).map(([k, v]) => [k.slice(PROJECT_NAME.length + 1), v]));
 }
 
 /** Comparable form: plain JSON, sorted by type and name. */
@@ -42,7 +43,7 @@ let program: Promise<ProgramRunResult>;
 beforeAll(async () => {
   // The program run is a separate child process: it proceeds while the provider starts.
   program = runProgramUnderMocks({ stack: STACK, config: stackFileToPulumiConfig(stackFile) });
-  engine = await startMockEngine({ project: PROJECT, stack: STACK });
+  engine = await startMockEngine({ project: PROJECT_NAME, stack: STACK });
   provider = await startProvider({ engineAddress: engine.address });
   schema = await provider.getSchema();
 });
@@ -109,17 +110,17 @@ describe("the component package's schema (GetSchema), inferred from pulumi-packa
 
 describe("Construct through the provider protocol, children registered with a mock engine", () => {
   it("declares exactly the resources the TypeScript program declares for the same stack, and its outputs", async () => {
-    const result = await provider.construct({ project: PROJECT, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "cleanroom", parent: STACK_URN, inputs: stackInputs() });
+    const result = await provider.construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "cleanroom", parent: STACK_URN, inputs: stackInputs() });
     const run = await program;
     expect(run.status, run.stderr).toBe(0);
 
-    expect(result.urn).toBe(`urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack$${TOKEN}::cleanroom`);
+    expect(result.urn).toBe(`urn:pulumi:${STACK}::${PROJECT_NAME}::pulumi:pulumi:Stack$${TOKEN}::cleanroom`);
     const viaPackage = normalized(engine.records);
     const viaProgram = normalized(run.report!.resources);
     expect(viaPackage.length).toBeGreaterThan(40);
     expect(viaPackage.map((r) => `${r.type} ${r.name}`)).toEqual(viaProgram.map((r) => `${r.type} ${r.name}`));
     expect(viaPackage).toEqual(viaProgram);
-    expect(engine.urns().sort()).toEqual(run.report!.urns.filter((u) => !u.endsWith(`::${PROJECT}-${STACK}`)).sort());
+    expect(engine.urns().sort()).toEqual(run.report!.urns.filter((u) => !u.endsWith(`::${PROJECT_NAME}-${STACK}`)).sort());
 
     const outputs = run.report!.stackOutputs!;
     expect(result.state.phase).toBe("approved");
@@ -136,7 +137,7 @@ describe("Construct through the provider protocol, children registered with a mo
     const parties = inputs.parties as { name: string }[];
     const bad = { ...inputs, parties: [parties[0], { ...parties[1], name: "Insurer!" }], recipients: ["bank", "nobody"] };
     const error = await provider
-      .construct({ project: PROJECT, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "bad", parent: STACK_URN, inputs: bad })
+      .construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "bad", parent: STACK_URN, inputs: bad })
       .then(() => undefined, (err: Error) => err);
     expect(error?.message).toMatch(/INVALID_ARGUMENT: CleanRoom inputs are invalid/);
     const errors = propertyErrors(error);
