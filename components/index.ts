@@ -16,6 +16,8 @@ export {
 } from "./plan.ts";
 export {
   Network,
+  createNetwork,
+  type NetworkParts,
   validateNetworkArgs,
   NETWORK_TYPE,
   NODE_SUBNET_SERVICE_ENDPOINTS,
@@ -46,6 +48,8 @@ export {
 } from "./enclave-run.ts";
 export {
   Attestation,
+  createAttestation,
+  type AttestationParts,
   validateAttestationArgs,
   expectedAttestationEndpoint,
   checkAttestUri,
@@ -87,6 +91,9 @@ export {
 } from "./cluster.ts";
 export {
   PartyVault,
+  createPartyVault,
+  partyVaultRegisteredOutputs,
+  type PartyVaultParts,
   validatePartyVaultArgs,
   planKek,
   PARTY_VAULT_TYPE,
