@@ -53,8 +53,8 @@ export interface PartyVaultArgs {
   uploaders: PrincipalRef[];
   /** The identity Secure Key Release authenticates as: gets Key Vault Crypto Service Release User on the key only. */
   releasePrincipalId: pulumi.Input<string>;
-  /** Subnets (with the Microsoft.KeyVault service endpoint) allowed through the firewall. */
-  allowedSubnetIds: pulumi.Input<string>[];
+  /** Subnets (with the Microsoft.KeyVault service endpoint) allowed through the firewall. A whole-list Output (as a component package's Construct delivers a list that depends on other resources) is accepted too. */
+  allowedSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The party's public IPv4 ranges allowed through the firewall. */
   allowedIpRanges?: string[];
   /** Added to the vault and the key, which also get PARTY_TAG = party (it cannot be overridden). */
@@ -101,7 +101,8 @@ export function validatePartyVaultArgs(args: PartyVaultArgs): ValidationIssue[] 
   if (Array.isArray(args.admins) && args.admins.length === 0) {
     out.add("admins", "required", "a vault without Crypto Officers cannot be managed (purge protection keeps it for 90 days)");
   }
-  if (!Array.isArray(args.allowedSubnetIds) || args.allowedSubnetIds.length === 0) {
+  // A list that is still an Output cannot be checked for emptiness before deployment.
+  if (!pulumi.Output.isInstance(args.allowedSubnetIds) && (!Array.isArray(args.allowedSubnetIds) || args.allowedSubnetIds.length === 0)) {
     out.add("allowedSubnetIds", "required", "the enclave's node subnet must be allowed, or key release is blocked by the firewall");
   }
   (args.allowedIpRanges ?? []).forEach((r, i) => {
@@ -189,7 +190,7 @@ export function createPartyVault(self: pulumi.ComponentResource, name: string, a
           // key from pulumi) are control plane and not subject to the firewall.
           bypass: "None",
           ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
-          virtualNetworkRules: args.allowedSubnetIds.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
+          virtualNetworkRules: pulumi.output(args.allowedSubnetIds).apply((ids) => ids.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false }))),
         },
       },
       tags,

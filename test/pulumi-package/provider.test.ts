@@ -13,6 +13,8 @@ import { startMockEngine, type MockEngine } from "../../tools/pulumi-package/moc
 import { PACKAGE_DIR, propertyErrors, startProvider, type PackageSchema, type ProviderProcess } from "../../tools/pulumi-package/provider-process.ts";
 import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
 import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
+import { Attestation as TsAttestation, Network as TsNetwork, PartyVault as TsPartyVault, sharedAttestationEndpoint } from "../../components/index.ts";
+import { setupPulumiMocks } from "../helpers/pulumi.ts";
 
 const PROJECT_NAME = "confidential-clean-room";
 // Named PROJECT_NAME, not spelled as the placeholder `pulumi new` replaces in every file (test/pulumi-package/template.test.ts).
@@ -35,6 +37,26 @@ function normalized(records: RecordedResource[]) {
     .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
 }
 
+// The TypeScript components, in this process, for the sub-component comparisons.
+const tsMocks = setupPulumiMocks({ stack: STACK });
+const COMPONENTS = ["CleanRoom", "Network", "Attestation", "PartyVault"];
+const NODE_SUBNET = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/bank-rg/providers/Microsoft.Network/virtualNetworks/bank-vnet/subnets/nodes";
+const VAULT_ARGS = {
+  party: "bank",
+  resourceGroupName: "bank-rg",
+  location: "westeurope",
+  tenantId: "45533932-df55-4be7-845e-097da063d0a6",
+  vaultName: "bank-kv-7f5e11d7",
+  attestation: { authority: sharedAttestationEndpoint("westeurope")!, mode: "confidential-node" as const },
+  admins: [{ objectId: "df886ba1-5c55-4a21-8f3e-790db540434a", type: "Group" as const }],
+  uploaders: [{ objectId: "f64dfd16-ddab-4c69-828e-9a852420d8c3", type: "ServicePrincipal" as const }],
+  releasePrincipalId: "2dcae10e-0d0e-4442-884d-74da9dcf84f2",
+  allowedSubnetIds: [NODE_SUBNET],
+  allowedIpRanges: ["203.0.113.0/24"],
+  tags: { "cost-center": "fraud-analytics" },
+};
+const NETWORK_ARGS = { resourceGroupName: "bank-rg", location: "westeurope", vnetName: "bank-vnet", containerSubnet: { prefix: "10.40.16.0/24" }, tags: { env: "test" } };
+
 let engine: MockEngine;
 let provider: ProviderProcess;
 let schema: PackageSchema;
@@ -54,6 +76,21 @@ afterAll(async () => {
 });
 
 describe("the component package's schema (GetSchema), inferred from pulumi-package/", () => {
+  it("publishes CleanRoom, Network, Attestation and PartyVault, every input and output described", () => {
+    expect(Object.keys(schema.resources).sort()).toEqual(COMPONENTS.map((c) => `cleanroom:index:${c}`).sort());
+    for (const [token, spec] of Object.entries(schema.resources)) {
+      expect(spec.isComponent, token).toBe(true);
+      expect(spec.description, token).toBeTruthy();
+      for (const [key, prop] of [...Object.entries(spec.inputProperties), ...Object.entries(spec.properties)]) expect(prop.description, `${token}.${key}`).toBeTruthy();
+    }
+    const vault = schema.resources["cleanroom:index:PartyVault"]!;
+    expect(vault.requiredInputs.sort()).toEqual(["admins", "allowedSubnetIds", "attestation", "location", "party", "releasePrincipalId", "resourceGroupName", "tenantId", "uploaders", "vaultName"]);
+    expect(vault.inputProperties.admins).toMatchObject({ items: { $ref: "#/types/cleanroom:index:Principal" } });
+    expect(Object.keys(vault.properties).sort()).toEqual(["keyId", "keyName", "keyUriWithVersion", "releasePolicy", "releasePolicyDigest", "vaultId", "vaultUri"]);
+    expect(schema.resources["cleanroom:index:Attestation"]!.inputProperties.kind).toMatchObject({ $ref: "#/types/cleanroom:index:AttestationKind" });
+    expect(Object.keys(schema.resources["cleanroom:index:Network"]!.properties).sort()).toEqual(["containerSubnetId", "nodeSubnetId", "vnetId"]);
+  });
+
   it("names the package after pulumi-package/package.json and publishes CleanRoom as a component with a description", () => {
     const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as { name: string; version: string };
     expect(schema.name).toBe("cleanroom");
@@ -110,17 +147,20 @@ describe("the component package's schema (GetSchema), inferred from pulumi-packa
 
 describe("Construct through the provider protocol, children registered with a mock engine", () => {
   it("declares exactly the resources the TypeScript program declares for the same stack, and its outputs", async () => {
+    const before = engine.records.length;
+    const urnsBefore = new Set(engine.urns());
     const result = await provider.construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "cleanroom", parent: STACK_URN, inputs: stackInputs() });
     const run = await program;
     expect(run.status, run.stderr).toBe(0);
 
     expect(result.urn).toBe(`urn:pulumi:${STACK}::${PROJECT_NAME}::pulumi:pulumi:Stack$${TOKEN}::cleanroom`);
-    const viaPackage = normalized(engine.records);
+    const viaPackage = normalized(engine.records.slice(before));
     const viaProgram = normalized(run.report!.resources);
     expect(viaPackage.length).toBeGreaterThan(40);
     expect(viaPackage.map((r) => `${r.type} ${r.name}`)).toEqual(viaProgram.map((r) => `${r.type} ${r.name}`));
     expect(viaPackage).toEqual(viaProgram);
-    expect(engine.urns().sort()).toEqual(run.report!.urns.filter((u) => !u.endsWith(`::${PROJECT_NAME}-${STACK}`)).sort());
+    const roomUrns = engine.urns().filter((u) => !urnsBefore.has(u));
+    expect(roomUrns.sort()).toEqual(run.report!.urns.filter((u) => !u.endsWith(`::${PROJECT_NAME}-${STACK}`)).sort());
 
     const outputs = run.report!.stackOutputs!;
     expect(result.state.phase).toBe("approved");
@@ -130,6 +170,46 @@ describe("Construct through the provider protocol, children registered with a mo
     expect(result.state.enclaveJob).toEqual(outputs.enclaveJob);
     // The kubeconfig stays a secret across the wire.
     expect(result.state.kubeconfig).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+  });
+
+  it.each([
+    ["PartyVault", VAULT_ARGS, (n: string) => new TsPartyVault(n, VAULT_ARGS)],
+    ["Network", NETWORK_ARGS, (n: string) => new TsNetwork(n, NETWORK_ARGS)],
+    [
+      "Attestation",
+      { location: "westeurope", kind: "dedicated", providerName: "bankattest", resourceGroupName: "bank-rg" },
+      (n: string) => new TsAttestation(n, { location: "westeurope", resourceGroupName: "bank-rg", choice: { kind: "dedicated", providerName: "bankattest" } }),
+    ],
+  ] as const)("%s: the same children as the TypeScript component with the same arguments", async (component, args, typescript) => {
+    const name = `solo-${component.toLowerCase()}`;
+    const before = engine.records.length;
+    await provider.construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: `cleanroom:index:${component}`, name, parent: STACK_URN, inputs: args });
+    tsMocks.reset();
+    typescript(name);
+    await tsMocks.settle();
+    const viaPackage = normalized(engine.records.slice(before));
+    // The component and at least one child.
+    expect(viaPackage.length).toBeGreaterThan(1);
+    expect(viaPackage).toEqual(normalized(tsMocks.records));
+  });
+
+  it("PartyVault: ids that come from other resources are accepted as outputs; a vault name that does is refused", async () => {
+    const dependency = `urn:pulumi:${STACK}::${PROJECT_NAME}::azure-native:managedidentity:UserAssignedIdentity::enclave`;
+    const ok = await provider.construct({
+      project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: "cleanroom:index:PartyVault", name: "wired", parent: STACK_URN,
+      inputs: { ...VAULT_ARGS, vaultName: "bank-kv-wired" },
+      inputDependencies: { releasePrincipalId: [dependency], allowedSubnetIds: [dependency], resourceGroupName: [dependency] },
+    });
+    expect(ok.state.keyId).toMatch(/^https:\/\/bank-kv-wired\.vault\.azure\.net\/keys\//);
+    const release = engine.records.find((r) => r.name === "wired-release")!;
+    expect(release.inputs.principalId).toBe(VAULT_ARGS.releasePrincipalId);
+    const error = await provider
+      .construct({
+        project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: "cleanroom:index:PartyVault", name: "renamed", parent: STACK_URN,
+        inputs: VAULT_ARGS, inputDependencies: { vaultName: [dependency] },
+      })
+      .then(() => undefined, (err: Error) => err);
+    expect(propertyErrors(error)).toEqual([{ propertyPath: "vaultName", reason: expect.stringMatching(/known before deployment/) }]);
   });
 
   it("answers invalid inputs with property errors from the program's config rules", async () => {

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/index.js";
+import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental/index.js";
+import * as entry from "../../pulumi-package/index.ts";
 import { CleanRoom } from "../../pulumi-package/index.ts";
 import { loadCleanRoomInputs } from "../../pulumi-package/inputs.ts";
 import { planCleanRoom } from "../../components/index.ts";
@@ -22,9 +23,10 @@ let schema: PackageSchema;
 
 beforeAll(async () => {
   // The schema as the plugin runner's componentProviderHost infers it: the same ComponentProvider,
-  // named after pulumi-package/package.json, given the classes its entry exports.
+  // named after pulumi-package/package.json, given the component classes the entry exports.
   const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as { name: string };
-  schema = JSON.parse(await new ComponentProvider({ name: manifest.name, dirname: PACKAGE_DIR, components: [CleanRoom] }).getSchema()) as PackageSchema;
+  const components = getPulumiComponents(entry);
+  schema = JSON.parse(await new ComponentProvider({ name: manifest.name, dirname: PACKAGE_DIR, components }).getSchema()) as PackageSchema;
 });
 
 /** The room's properties with `${config}` references replaced by the example stack's values (or the defaults), as Pulumi YAML does. */

@@ -45,6 +45,8 @@ export interface ConstructCall {
   /** Parent URN (the stack's, as for a top-level resource). */
   parent?: string;
   inputs: Record<string, unknown>;
+  /** Per input, the URNs it depends on: the provider then receives that input as an Output, as from another resource. */
+  inputDependencies?: Record<string, string[]>;
   dryRun?: boolean;
 }
 
@@ -127,6 +129,9 @@ export async function startProvider(options: { engineAddress?: string; timeoutMs
           .setName(c.name)
           .setParent(c.parent ?? "")
           .setInputs(Struct.fromJavaScript(c.inputs as Record<string, never>));
+        for (const [key, urns] of Object.entries(c.inputDependencies ?? {})) {
+          req.getInputdependenciesMap().set(key, new providerPb.ConstructRequest.PropertyDependencies().setUrnsList(urns));
+        }
         client.construct(req, (err, res) => (err ? reject(err) : resolve({ urn: res.getUrn(), state: res.getState()?.toJavaScript() ?? {} })));
       }),
     stop() {
