@@ -104,7 +104,7 @@ export {
   type KekPlan,
   type KekSize,
 } from "./party-vault.ts";
-export { SharedStorage, validateSharedStorageArgs, SHARED_STORAGE_TYPE, type SharedStorageArgs, type SharedStorageParty, type ContainerRef } from "./storage.ts";
+export { SharedStorage, createSharedStorage, type SharedStorageParts, validateSharedStorageArgs, SHARED_STORAGE_TYPE, type SharedStorageArgs, type SharedStorageParty, type ContainerRef } from "./storage.ts";
 export {
   EnclaveWorkload,
   validateEnclaveWorkloadArgs,

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
+import { mapInputList } from "./input-list.ts";
 import {
   buildReleasePolicy,
   encodeReleasePolicy,
@@ -190,7 +191,7 @@ export function createPartyVault(self: pulumi.ComponentResource, name: string, a
           // key from pulumi) are control plane and not subject to the firewall.
           bypass: "None",
           ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
-          virtualNetworkRules: pulumi.output(args.allowedSubnetIds).apply((ids) => ids.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false }))),
+          virtualNetworkRules: mapInputList(args.allowedSubnetIds, (id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
         },
       },
       tags,

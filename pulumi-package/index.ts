@@ -7,3 +7,4 @@ export { CleanRoom } from "./clean-room.ts";
 export { Network } from "./network.ts";
 export { Attestation } from "./attestation.ts";
 export { PartyVault } from "./party-vault.ts";
+export { SharedStorage } from "./storage.ts";

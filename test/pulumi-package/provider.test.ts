@@ -13,7 +13,7 @@ import { startMockEngine, type MockEngine } from "../../tools/pulumi-package/moc
 import { PACKAGE_DIR, propertyErrors, startProvider, type PackageSchema, type ProviderProcess } from "../../tools/pulumi-package/provider-process.ts";
 import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
 import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
-import { Attestation as TsAttestation, Network as TsNetwork, PartyVault as TsPartyVault, sharedAttestationEndpoint } from "../../components/index.ts";
+import { Attestation as TsAttestation, Network as TsNetwork, PartyVault as TsPartyVault, SharedStorage as TsSharedStorage, sharedAttestationEndpoint } from "../../components/index.ts";
 import { setupPulumiMocks } from "../helpers/pulumi.ts";
 
 const PROJECT_NAME = "confidential-clean-room";
@@ -39,7 +39,7 @@ function normalized(records: RecordedResource[]) {
 
 // The TypeScript components, in this process, for the sub-component comparisons.
 const tsMocks = setupPulumiMocks({ stack: STACK });
-const COMPONENTS = ["CleanRoom", "Network", "Attestation", "PartyVault"];
+const COMPONENTS = ["CleanRoom", "Network", "Attestation", "PartyVault", "SharedStorage"];
 const NODE_SUBNET = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/bank-rg/providers/Microsoft.Network/virtualNetworks/bank-vnet/subnets/nodes";
 const VAULT_ARGS = {
   party: "bank",
@@ -54,6 +54,19 @@ const VAULT_ARGS = {
   allowedSubnetIds: [NODE_SUBNET],
   allowedIpRanges: ["203.0.113.0/24"],
   tags: { "cost-center": "fraud-analytics" },
+};
+const STORAGE_ARGS = {
+  resourceGroupName: "bank-rg",
+  location: "westeurope",
+  accountName: "bankinsurer7f5e11d7",
+  parties: [
+    { name: "bank", uploaders: [{ objectId: "f64dfd16-ddab-4c69-828e-9a852420d8c3", type: "ServicePrincipal" as const }] },
+    { name: "insurer", uploaders: [{ objectId: "6757d8b9-41d8-48e6-89fc-8c14bffd1d2a" }] },
+  ],
+  outputReaders: [{ objectId: "2dcae10e-0d0e-4442-884d-74da9dcf84f2", type: "Group" as const }],
+  allowedSubnetIds: [NODE_SUBNET],
+  allowedIpRanges: ["203.0.113.0/24"],
+  skuName: "Standard_ZRS" as const,
 };
 const NETWORK_ARGS = { resourceGroupName: "bank-rg", location: "westeurope", vnetName: "bank-vnet", containerSubnet: { prefix: "10.40.16.0/24" }, tags: { env: "test" } };
 
@@ -76,7 +89,7 @@ afterAll(async () => {
 });
 
 describe("the component package's schema (GetSchema), inferred from pulumi-package/", () => {
-  it("publishes CleanRoom, Network, Attestation and PartyVault, every input and output described", () => {
+  it("publishes CleanRoom, Network, Attestation, PartyVault and SharedStorage, every input and output described", () => {
     expect(Object.keys(schema.resources).sort()).toEqual(COMPONENTS.map((c) => `cleanroom:index:${c}`).sort());
     for (const [token, spec] of Object.entries(schema.resources)) {
       expect(spec.isComponent, token).toBe(true);
@@ -175,6 +188,7 @@ describe("Construct through the provider protocol, children registered with a mo
   it.each([
     ["PartyVault", VAULT_ARGS, (n: string) => new TsPartyVault(n, VAULT_ARGS)],
     ["Network", NETWORK_ARGS, (n: string) => new TsNetwork(n, NETWORK_ARGS)],
+    ["SharedStorage", STORAGE_ARGS, (n: string) => new TsSharedStorage(n, STORAGE_ARGS)],
     [
       "Attestation",
       { location: "westeurope", kind: "dedicated", providerName: "bankattest", resourceGroupName: "bank-rg" },
