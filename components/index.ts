@@ -73,6 +73,8 @@ export {
 } from "../enclave-app/src/protocol/index.ts";
 export {
   ConfidentialCluster,
+  createConfidentialCluster,
+  type ConfidentialClusterParts,
   validateConfidentialClusterArgs,
   enclaveTee,
   CONFIDENTIAL_CLUSTER_TYPE,

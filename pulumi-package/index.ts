@@ -8,3 +8,4 @@ export { Network } from "./network.ts";
 export { Attestation } from "./attestation.ts";
 export { PartyVault } from "./party-vault.ts";
 export { SharedStorage } from "./storage.ts";
+export { ConfidentialCluster } from "./cluster.ts";

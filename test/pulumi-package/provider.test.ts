@@ -13,7 +13,7 @@ import { startMockEngine, type MockEngine } from "../../tools/pulumi-package/moc
 import { PACKAGE_DIR, propertyErrors, startProvider, type PackageSchema, type ProviderProcess } from "../../tools/pulumi-package/provider-process.ts";
 import { REPO_ROOT, runProgramUnderMocks, type ProgramRunResult } from "../../tools/pulumi-mocks/run-program.ts";
 import type { RecordedResource } from "../../tools/pulumi-mocks/report.ts";
-import { Attestation as TsAttestation, Network as TsNetwork, PartyVault as TsPartyVault, SharedStorage as TsSharedStorage, sharedAttestationEndpoint } from "../../components/index.ts";
+import { Attestation as TsAttestation, ConfidentialCluster as TsConfidentialCluster, Network as TsNetwork, PartyVault as TsPartyVault, SharedStorage as TsSharedStorage, sharedAttestationEndpoint } from "../../components/index.ts";
 import { setupPulumiMocks } from "../helpers/pulumi.ts";
 
 const PROJECT_NAME = "confidential-clean-room";
@@ -39,7 +39,7 @@ function normalized(records: RecordedResource[]) {
 
 // The TypeScript components, in this process, for the sub-component comparisons.
 const tsMocks = setupPulumiMocks({ stack: STACK });
-const COMPONENTS = ["CleanRoom", "Network", "Attestation", "PartyVault", "SharedStorage"];
+const COMPONENTS = ["CleanRoom", "Network", "Attestation", "PartyVault", "SharedStorage", "ConfidentialCluster"];
 const NODE_SUBNET = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/bank-rg/providers/Microsoft.Network/virtualNetworks/bank-vnet/subnets/nodes";
 const VAULT_ARGS = {
   party: "bank",
@@ -68,6 +68,19 @@ const STORAGE_ARGS = {
   allowedIpRanges: ["203.0.113.0/24"],
   skuName: "Standard_ZRS" as const,
 };
+const CLUSTER_ARGS = {
+  resourceGroupName: "bank-rg",
+  location: "westeurope",
+  clusterName: "bank-aks",
+  nodeResourceGroupName: "bank-aks-nodes",
+  tenantId: "45533932-df55-4be7-845e-097da063d0a6",
+  adminGroupObjectIds: ["37ed9b44-4fdd-4505-8c9c-c536d9a24444"],
+  nodeSubnetId: NODE_SUBNET,
+  controlPlaneIdentityName: "bank-aks-controlplane",
+  kubeletIdentityName: "bank-aks-kubelet",
+  enclavePool: { vmSize: "Standard_DC4as_v5", minCount: 1, maxCount: 2 },
+  networkPolicy: "cilium" as const,
+};
 const NETWORK_ARGS = { resourceGroupName: "bank-rg", location: "westeurope", vnetName: "bank-vnet", containerSubnet: { prefix: "10.40.16.0/24" }, tags: { env: "test" } };
 
 let engine: MockEngine;
@@ -89,7 +102,7 @@ afterAll(async () => {
 });
 
 describe("the component package's schema (GetSchema), inferred from pulumi-package/", () => {
-  it("publishes CleanRoom, Network, Attestation, PartyVault and SharedStorage, every input and output described", () => {
+  it("publishes CleanRoom, Network, Attestation, PartyVault, SharedStorage and ConfidentialCluster, every input and output described", () => {
     expect(Object.keys(schema.resources).sort()).toEqual(COMPONENTS.map((c) => `cleanroom:index:${c}`).sort());
     for (const [token, spec] of Object.entries(schema.resources)) {
       expect(spec.isComponent, token).toBe(true);
@@ -189,6 +202,7 @@ describe("Construct through the provider protocol, children registered with a mo
     ["PartyVault", VAULT_ARGS, (n: string) => new TsPartyVault(n, VAULT_ARGS)],
     ["Network", NETWORK_ARGS, (n: string) => new TsNetwork(n, NETWORK_ARGS)],
     ["SharedStorage", STORAGE_ARGS, (n: string) => new TsSharedStorage(n, STORAGE_ARGS)],
+    ["ConfidentialCluster", CLUSTER_ARGS, (n: string) => new TsConfidentialCluster(n, CLUSTER_ARGS)],
     [
       "Attestation",
       { location: "westeurope", kind: "dedicated", providerName: "bankattest", resourceGroupName: "bank-rg" },
