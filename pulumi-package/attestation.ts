@@ -19,6 +19,17 @@ export interface AttestationArgs {
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
+type PlainAttestationArgs = { location: string; kind: string; providerName?: string; resourceGroupName?: pulumi.Input<string>; tags?: Record<string, string> };
+
+/** The TypeScript union from the flat kind + providerName; a dedicated provider needs both its name and resource group. */
+function attestationChoice(args: PlainAttestationArgs): AttestationChoice {
+  if (args.kind === "shared") return { kind: "shared" };
+  if (args.kind !== "dedicated") throw propertiesError("Attestation", [{ propertyPath: "kind", reason: `must be "shared" or "dedicated"; got "${String(args.kind)}" [enum]` }]);
+  const missing = (["providerName", "resourceGroupName"] as const).filter((key) => args[key] === undefined);
+  if (missing.length > 0) throw propertiesError("Attestation", missing.map((key) => ({ propertyPath: key, reason: "is required for a dedicated provider [required]" })));
+  return { kind: "dedicated", providerName: args.providerName! };
+}
+
 /**
  * The Microsoft Azure Attestation endpoint every release policy names: the shared regional provider,
  * or a dedicated AttestationProvider whose reported attestUri must equal the endpoint the policies pin.
@@ -34,18 +45,11 @@ export class Attestation extends pulumi.ComponentResource {
   constructor(name: string, args: AttestationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ATTESTATION_TYPE, name, {}, opts);
     requirePlain("Attestation", args, ["resourceGroupName"]);
-    const plain = args as { location: string; kind: string; providerName?: string; resourceGroupName?: pulumi.Input<string>; tags?: Record<string, string> };
-    let choice: AttestationChoice;
-    if (plain.kind === "shared") choice = { kind: "shared" };
-    else if (plain.kind === "dedicated" && plain.providerName !== undefined && plain.resourceGroupName !== undefined) choice = { kind: "dedicated", providerName: plain.providerName };
-    else if (plain.kind === "dedicated") {
-      throw propertiesError("Attestation", [
-        ...(plain.providerName === undefined ? [{ propertyPath: "providerName", reason: "is required for a dedicated provider [required]" }] : []),
-        ...(plain.resourceGroupName === undefined ? [{ propertyPath: "resourceGroupName", reason: "is required for a dedicated provider [required]" }] : []),
-      ]);
-    } else throw propertiesError("Attestation", [{ propertyPath: "kind", reason: `must be "shared" or "dedicated"; got "${String(plain.kind)}" [enum]` }]);
-    const parts = withPropertyErrors("Attestation", () =>
-      createAttestation(this, name, { location: plain.location, resourceGroupName: plain.resourceGroupName, choice, tags: plain.tags }),
+    const plain = args as PlainAttestationArgs;
+    const choice = attestationChoice(plain);
+    const parts = withPropertyErrors(
+      "Attestation",
+      () => createAttestation(this, name, { location: plain.location, resourceGroupName: plain.resourceGroupName, choice, tags: plain.tags }),
       (path) => path.replace(/^choice\./, ""),
     );
     this.endpoint = parts.endpoint;

@@ -1,7 +1,7 @@
 // The Network as the component package serves it (cleanroom:index:Network): the TypeScript
 // component's arguments as Input<> interfaces, delegated to the same createNetwork().
 import * as pulumi from "@pulumi/pulumi";
-import { createNetwork, NETWORK_TYPE } from "../components/index.ts";
+import { createNetwork, NETWORK_TYPE, type NetworkArgs as TsNetworkArgs } from "../components/index.ts";
 import { requirePlain, withPropertyErrors } from "./plain.ts";
 
 /** Confidential-container mode: the subnet delegated to Azure Container Instances. */
@@ -43,8 +43,8 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NETWORK_TYPE, name, {}, opts);
     requirePlain("Network", args, ["resourceGroupName"]);
-    const plain = args as NetworkArgs & { location: string; vnetName: string; addressSpace?: string; nodeSubnetPrefix?: string; containerSubnet?: { prefix?: string }; tags?: Record<string, string> };
-    const parts = withPropertyErrors("Network", () => createNetwork(this, name, plain));
+    // Plain now (checked above), except the resource group, which the TypeScript args accept as an input.
+    const parts = withPropertyErrors("Network", () => createNetwork(this, name, args as unknown as TsNetworkArgs));
     this.vnetId = parts.vnetId;
     this.nodeSubnetId = parts.nodeSubnetId;
     this.containerSubnetId = pulumi.output(parts.containerSubnetId);

@@ -240,6 +240,15 @@ describe("Construct through the provider protocol, children registered with a mo
     expect(propertyErrors(error)).toEqual([{ propertyPath: "vaultName", reason: expect.stringMatching(/known before deployment/) }]);
   });
 
+  it("Attestation: the flat kind + providerName stands for the TypeScript union; a dedicated provider without its name or group is refused", async () => {
+    const error = await provider
+      .construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: "cleanroom:index:Attestation", name: "half", parent: STACK_URN, inputs: { location: "westeurope", kind: "dedicated" } })
+      .then(() => undefined, (err: Error) => err);
+    expect(propertyErrors(error).map((e) => e.propertyPath).sort()).toEqual(["providerName", "resourceGroupName"]);
+    const shared = await provider.construct({ project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: "cleanroom:index:Attestation", name: "shared", parent: STACK_URN, inputs: { location: "westeurope", kind: "shared" } });
+    expect(shared.state.endpoint).toBe(sharedAttestationEndpoint("westeurope"));
+  });
+
   it("answers invalid inputs with property errors from the program's config rules", async () => {
     const inputs = stackInputs();
     const parties = inputs.parties as { name: string }[];
