@@ -32,8 +32,8 @@ export interface InstantiateOptions {
   answers: Record<string, string>;
   /** Top-level entries not copied (a clone has no node_modules or build output). */
   exclude?: string[];
-  /** Where the target's node_modules symlink points. */
-  nodeModules: string;
+  /** Where the target's node_modules symlink points (a Node.js template); none for YAML. */
+  nodeModules?: string;
 }
 
 export interface Instantiated {
@@ -88,7 +88,7 @@ export function instantiateTemplate(opts: InstantiateOptions): Instantiated {
   const stackConfigDir = typeof project.stackConfigDir === "string" ? project.stackConfigDir : ".";
   const stackFile = join(opts.targetDir, stackConfigDir, `Pulumi.${opts.stack}.yaml`);
   writeFileSync(stackFile, stringify({ config: stackConfig }));
-  if (!existsSync(join(opts.targetDir, "node_modules"))) symlinkSync(opts.nodeModules, join(opts.targetDir, "node_modules"), "dir");
+  if (opts.nodeModules && !existsSync(join(opts.targetDir, "node_modules"))) symlinkSync(opts.nodeModules, join(opts.targetDir, "node_modules"), "dir");
   return { stackFile, config };
 }
 
