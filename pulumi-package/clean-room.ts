@@ -70,9 +70,13 @@ export class CleanRoom extends pulumi.ComponentResource {
       parent: this,
       providerName: (party) => `${name}-${party}-subscription`,
     }).then((roomArgs) => collaborationOutputs(createCleanRoom(this, name, roomArgs)));
-    const output = <K extends keyof CollaborationOutputs>(key: K) => pulumi.output(outputs.then((o) => o[key]));
+    // A failure (approvals that do not verify) is carried by `phase` alone, which fails the Construct
+    // call (or the program) with its message once; the other outputs, unobservable then, settle as
+    // undefined instead of each reporting the same error again as an unhandled rejection.
+    const settled = outputs.catch(() => undefined);
+    const output = <K extends keyof CollaborationOutputs>(key: K) => pulumi.output(settled.then((o) => o?.[key] as CollaborationOutputs[K]));
 
-    this.phase = output("phase");
+    this.phase = pulumi.output(outputs.then((o) => o.phase));
     this.resourceGroupName = output("resourceGroupName");
     this.clusterName = output("clusterName");
     this.clusterId = output("clusterId");
@@ -93,6 +97,6 @@ export class CleanRoom extends pulumi.ComponentResource {
     this.enclaveHostdata = output("enclaveHostdata");
     this.enclaveContainerGroup = output("enclaveContainerGroup");
     // The registration waits for the children (its keep-alive holds the run open until they are declared).
-    this.registerOutputs(outputs);
+    this.registerOutputs(settled.then((o) => o ?? {}));
   }
 }

@@ -249,6 +249,24 @@ describe("Construct through the provider protocol, children registered with a mo
     expect(shared.state.endpoint).toBe(sharedAttestationEndpoint("westeurope"));
   });
 
+  it("refuses approvals that do not verify for the contract: the construct fails naming the party, no enclave is declared", async () => {
+    const inputs = stackInputs();
+    const approvals = inputs.approvals as Record<string, string>;
+    const before = engine.records.length;
+    const error = await provider
+      .construct({
+        project: PROJECT_NAME, stack: STACK, monitorEndpoint: engine.address, type: TOKEN, name: "forged", parent: STACK_URN,
+        inputs: { ...inputs, approvals: { ...approvals, insurer: approvals.bank } },
+      })
+      .then(() => undefined, (err: Error) => err);
+    expect(error?.message).toMatch(/is not approved by every dataset owner/);
+    expect(error?.message).toMatch(/insurer/);
+    const declared = engine.records.slice(before);
+    expect(declared.filter((r) => r.type.startsWith("kubernetes:") || r.type.startsWith("azure-native:"))).toEqual([]);
+    // Reported by the phase output alone (its value and known-ness), not once per output.
+    expect(provider.log().match(/is not approved by every dataset owner/g)?.length ?? 0).toBeLessThanOrEqual(2);
+  });
+
   it("answers invalid inputs with property errors from the program's config rules", async () => {
     const inputs = stackInputs();
     const parties = inputs.parties as { name: string }[];
