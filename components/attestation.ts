@@ -71,7 +71,49 @@ export function checkAttestUri(reported: string | undefined, expected: string): 
   return expected;
 }
 
-export class Attestation extends pulumi.ComponentResource {
+/** What an Attestation exposes: built by createAttestation(), assigned by the component classes. */
+export interface AttestationParts {
+  /** https URL of the endpoint; for a dedicated provider it resolves only after the provider exists and matches. */
+  readonly endpoint: pulumi.Output<string>;
+  /** The same URL as a plain value, for policies and names computed before deployment. */
+  readonly expectedEndpoint: string;
+  readonly providerId: pulumi.Output<string> | undefined;
+}
+
+/**
+ * The Attestation's children under `self`: the TypeScript component below and the component
+ * package's Attestation (pulumi-package/attestation.ts) both call it.
+ */
+export function createAttestation(self: pulumi.ComponentResource, name: string, args: AttestationArgs): AttestationParts {
+  throwIfIssues(`Attestation "${name}"`, validateAttestationArgs(args));
+  const expectedEndpoint = expectedAttestationEndpoint(args);
+  if (args.choice.kind !== "dedicated") return { endpoint: pulumi.output(expectedEndpoint), expectedEndpoint, providerId: undefined };
+
+  const provider = new attestation.AttestationProvider(
+    `${name}-provider`,
+    {
+      resourceGroupName: args.resourceGroupName!,
+      location: args.location,
+      providerName: args.choice.providerName,
+      properties: {
+        // Enclaves reach MAA over the internet from the node pool; tokens are public by design.
+        publicNetworkAccess: "Enabled",
+        // AzureAttestSKR calls MAA without an Entra token: the hardware evidence, not the caller, is
+        // what gets attested, so the TPM/guest attestation APIs must not demand caller authentication.
+        tpmAttestationAuthentication: "Disabled",
+      },
+      tags: args.tags,
+    },
+    { parent: self },
+  );
+  return {
+    endpoint: provider.attestUri.apply((uri) => checkAttestUri(uri, expectedEndpoint)),
+    expectedEndpoint,
+    providerId: provider.id,
+  };
+}
+
+export class Attestation extends pulumi.ComponentResource implements AttestationParts {
   /** https URL of the endpoint; for a dedicated provider it resolves only after the provider exists and matches. */
   readonly endpoint: pulumi.Output<string>;
   /** The same URL as a plain value, for policies and names computed before deployment. */
@@ -80,34 +122,10 @@ export class Attestation extends pulumi.ComponentResource {
 
   constructor(name: string, args: AttestationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ATTESTATION_TYPE, name, {}, opts);
-    throwIfIssues(`Attestation "${name}"`, validateAttestationArgs(args));
-    this.expectedEndpoint = expectedAttestationEndpoint(args);
-
-    if (args.choice.kind === "dedicated") {
-      const provider = new attestation.AttestationProvider(
-        `${name}-provider`,
-        {
-          resourceGroupName: args.resourceGroupName!,
-          location: args.location,
-          providerName: args.choice.providerName,
-          properties: {
-            // Enclaves reach MAA over the internet from the node pool; tokens are public by design.
-            publicNetworkAccess: "Enabled",
-            // AzureAttestSKR calls MAA without an Entra token: the hardware evidence, not the caller, is
-            // what gets attested, so the TPM/guest attestation APIs must not demand caller authentication.
-            tpmAttestationAuthentication: "Disabled",
-          },
-          tags: args.tags,
-        },
-        { parent: this },
-      );
-      const expected = this.expectedEndpoint;
-      this.endpoint = provider.attestUri.apply((uri) => checkAttestUri(uri, expected));
-      this.providerId = provider.id;
-    } else {
-      this.endpoint = pulumi.output(this.expectedEndpoint);
-      this.providerId = undefined;
-    }
+    const parts = createAttestation(this, name, args);
+    this.endpoint = parts.endpoint;
+    this.expectedEndpoint = parts.expectedEndpoint;
+    this.providerId = parts.providerId;
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

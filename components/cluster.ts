@@ -174,7 +174,197 @@ export function enclaveTee(args: Pick<ConfidentialClusterArgs, "enclavePool">): 
   return parseConfidentialSize(args.enclavePool?.vmSize ?? DEFAULT_ENCLAVE_VM_SIZE)?.tee ?? "sev-snp";
 }
 
-export class ConfidentialCluster extends pulumi.ComponentResource {
+/** What a ConfidentialCluster exposes: built by createConfidentialCluster(), assigned by the component classes. */
+export interface ConfidentialClusterParts {
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterId: pulumi.Output<string>;
+  readonly oidcIssuerUrl: pulumi.Output<string>;
+  readonly kubeletIdentity: { id: pulumi.Output<string>; clientId: pulumi.Output<string>; principalId: pulumi.Output<string> };
+  readonly controlPlaneIdentityPrincipalId: pulumi.Output<string>;
+  readonly enclavePoolName: string;
+  /** Kubeconfig for kubelogin (secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+}
+
+/**
+ * The ConfidentialCluster's children under `self`: the TypeScript component below and the component
+ * package's ConfidentialCluster (pulumi-package/cluster.ts) both call it.
+ */
+export function createConfidentialCluster(self: pulumi.ComponentResource, name: string, args: ConfidentialClusterArgs): ConfidentialClusterParts {
+  throwIfIssues(`ConfidentialCluster "${name}"`, validateConfidentialClusterArgs(args));
+
+  const controlPlane = new managedidentity.UserAssignedIdentity(
+    `${name}-controlplane-identity`,
+    { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.controlPlaneIdentityName, tags: args.tags },
+    { parent: self },
+  );
+  const kubelet = new managedidentity.UserAssignedIdentity(
+    `${name}-kubelet-identity`,
+    { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.kubeletIdentityName, tags: args.tags },
+    { parent: self },
+  );
+
+  // AKS refuses a user-assigned kubelet identity unless the control-plane identity can assign it.
+  const operatorOnKubelet = new authorization.RoleAssignment(
+    `${name}-controlplane-operates-kubelet`,
+    {
+      principalId: controlPlane.principalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: kubelet.id.apply((id) => roleDefinitionIdForScope(id, "managedIdentityOperator")),
+      scope: kubelet.id,
+      description: "AKS control plane assigns the kubelet identity to the node pools",
+    },
+    { parent: self },
+  );
+  // With a bring-your-own subnet the control plane must be able to join nodes and load balancers to it.
+  const joinSubnet = new authorization.RoleAssignment(
+    `${name}-controlplane-joins-subnet`,
+    {
+      principalId: controlPlane.principalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: pulumi.output(args.nodeSubnetId).apply((id) => roleDefinitionIdForScope(id, "networkContributor")),
+      scope: args.nodeSubnetId,
+      description: "AKS control plane joins nodes to the clean room subnet",
+    },
+    { parent: self },
+  );
+
+  const system = args.systemPool ?? {};
+  const enclave = args.enclavePool ?? {};
+  const networkPolicy = args.networkPolicy ?? "cilium";
+
+  const cluster = new containerservice.ManagedCluster(
+    `${name}-aks`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      resourceName: args.clusterName,
+      dnsPrefix: args.clusterName,
+      nodeResourceGroup: args.nodeResourceGroupName,
+      kubernetesVersion: args.kubernetesVersion,
+      sku: { name: "Base", tier: "Standard" },
+      identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
+      identityProfile: {
+        kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId },
+      },
+      enableRBAC: true,
+      disableLocalAccounts: true,
+      aadProfile: {
+        managed: true,
+        enableAzureRBAC: true,
+        adminGroupObjectIDs: args.adminGroupObjectIds,
+        tenantID: args.tenantId,
+      },
+      oidcIssuerProfile: { enabled: true },
+      securityProfile: {
+        workloadIdentity: { enabled: true },
+        imageCleaner: { enabled: true, intervalHours: 48 },
+      },
+      publicNetworkAccess: "Enabled",
+      apiServerAccessProfile: {
+        authorizedIPRanges: args.apiServerAuthorizedIpRanges ?? [],
+        // Run command would let any cluster-admin-level caller execute pods outside the pipeline's review.
+        disableRunCommand: true,
+        enablePrivateCluster: false,
+      },
+      networkProfile: {
+        networkPlugin: "azure",
+        networkPluginMode: "overlay",
+        networkDataplane: networkPolicy === "cilium" ? "cilium" : "azure",
+        networkPolicy,
+        podCidr: "192.168.0.0/16",
+        serviceCidr: "172.16.0.0/16",
+        dnsServiceIP: "172.16.0.10",
+        outboundType: "loadBalancer",
+        loadBalancerSku: "standard",
+      },
+      autoUpgradeProfile: { upgradeChannel: args.upgradeChannel ?? "patch", nodeOSUpgradeChannel: "NodeImage" },
+      agentPoolProfiles: [
+        {
+          name: system.name ?? "system",
+          mode: "System",
+          vmSize: system.vmSize ?? DEFAULT_SYSTEM_VM_SIZE,
+          osType: "Linux",
+          osSKU: "AzureLinux",
+          osDiskSizeGB: system.osDiskSizeGB ?? 128,
+          enableAutoScaling: true,
+          minCount: system.minCount ?? 1,
+          maxCount: system.maxCount ?? 3,
+          count: system.minCount ?? 1,
+          nodeTaints: [SYSTEM_POOL_TAINT],
+          vnetSubnetID: args.nodeSubnetId,
+          enableNodePublicIP: false,
+          enableFIPS: false,
+          type: "VirtualMachineScaleSets",
+        },
+      ],
+      tags: args.tags,
+    },
+    // The autoscaler owns the node count after creation; a PUT with the stale initial count would fight it
+    // (or be rejected) on every later update.
+    { parent: self, dependsOn: [operatorOnKubelet, joinSubnet], ignoreChanges: ["agentPoolProfiles[0].count"] },
+  );
+
+  const enclavePoolName = enclave.name ?? "enclave";
+  new containerservice.AgentPool(
+    `${name}-enclave-pool`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      resourceName: cluster.name,
+      agentPoolName: enclavePoolName,
+      mode: "User",
+      vmSize: enclave.vmSize ?? DEFAULT_ENCLAVE_VM_SIZE,
+      osType: "Linux",
+      // CVM pools run Ubuntu; "Ubuntu" alone would mean 20.04 on CVM. kubernetesVersion is checked against its range.
+      osSKU: ENCLAVE_OS_SKU,
+      osDiskType: "Managed",
+      osDiskSizeGB: enclave.osDiskSizeGB ?? 128,
+      enableAutoScaling: true,
+      minCount: enclave.minCount ?? 1,
+      maxCount: enclave.maxCount ?? 3,
+      count: Math.max(enclave.minCount ?? 1, 0),
+      nodeTaints: [`${ENCLAVE_TAINT.key}=${ENCLAVE_TAINT.value}:${ENCLAVE_TAINT.effect}`],
+      nodeLabels: { [ENCLAVE_NODE_LABEL.key]: ENCLAVE_NODE_LABEL.value },
+      vnetSubnetID: args.nodeSubnetId,
+      enableNodePublicIP: false,
+      enableFIPS: false,
+      // The VM's memory is encrypted by the TEE; host-based disk encryption is not offered for confidential sizes.
+      enableEncryptionAtHost: false,
+      // No SSH into the TEE: a shell on the node is a shell inside the trust boundary (AgentPool API 2025-09-01).
+      securityProfile: { sshAccess: "Disabled" },
+      type: "VirtualMachineScaleSets",
+      tags: args.tags,
+    },
+    // See the system pool: the autoscaler owns count.
+    { parent: self, ignoreChanges: ["count"] },
+  );
+
+  const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+    { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
+    { parent: self },
+  );
+  const loginMode = args.kubeloginMode ?? "azurecli";
+  const kubeconfig = pulumi.secret(
+    pulumi.all([credentials, cluster.name]).apply(([creds, clusterName]) => {
+      const first = creds.kubeconfigs[0]?.value;
+      if (!first) throw new Error(`AKS returned no user kubeconfig for cluster ${clusterName}`);
+      const endpoint = parseClusterEndpoint(Buffer.from(first, "base64").toString("utf8"));
+      return buildKubeloginKubeconfig({ clusterName, endpoint, tenantId: args.tenantId, loginMode });
+    }),
+  );
+
+  return {
+    clusterName: cluster.name,
+    clusterId: cluster.id,
+    oidcIssuerUrl: cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? ""),
+    kubeletIdentity: { id: kubelet.id, clientId: kubelet.clientId, principalId: kubelet.principalId },
+    controlPlaneIdentityPrincipalId: controlPlane.principalId,
+    enclavePoolName,
+    kubeconfig,
+  };
+}
+
+export class ConfidentialCluster extends pulumi.ComponentResource implements ConfidentialClusterParts {
   readonly clusterName: pulumi.Output<string>;
   readonly clusterId: pulumi.Output<string>;
   readonly oidcIssuerUrl: pulumi.Output<string>;
@@ -186,174 +376,14 @@ export class ConfidentialCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConfidentialClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CONFIDENTIAL_CLUSTER_TYPE, name, {}, opts);
-    throwIfIssues(`ConfidentialCluster "${name}"`, validateConfidentialClusterArgs(args));
-
-    const controlPlane = new managedidentity.UserAssignedIdentity(
-      `${name}-controlplane-identity`,
-      { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.controlPlaneIdentityName, tags: args.tags },
-      { parent: this },
-    );
-    const kubelet = new managedidentity.UserAssignedIdentity(
-      `${name}-kubelet-identity`,
-      { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.kubeletIdentityName, tags: args.tags },
-      { parent: this },
-    );
-
-    // AKS refuses a user-assigned kubelet identity unless the control-plane identity can assign it.
-    const operatorOnKubelet = new authorization.RoleAssignment(
-      `${name}-controlplane-operates-kubelet`,
-      {
-        principalId: controlPlane.principalId,
-        principalType: "ServicePrincipal",
-        roleDefinitionId: kubelet.id.apply((id) => roleDefinitionIdForScope(id, "managedIdentityOperator")),
-        scope: kubelet.id,
-        description: "AKS control plane assigns the kubelet identity to the node pools",
-      },
-      { parent: this },
-    );
-    // With a bring-your-own subnet the control plane must be able to join nodes and load balancers to it.
-    const joinSubnet = new authorization.RoleAssignment(
-      `${name}-controlplane-joins-subnet`,
-      {
-        principalId: controlPlane.principalId,
-        principalType: "ServicePrincipal",
-        roleDefinitionId: pulumi.output(args.nodeSubnetId).apply((id) => roleDefinitionIdForScope(id, "networkContributor")),
-        scope: args.nodeSubnetId,
-        description: "AKS control plane joins nodes to the clean room subnet",
-      },
-      { parent: this },
-    );
-
-    const system = args.systemPool ?? {};
-    const enclave = args.enclavePool ?? {};
-    const networkPolicy = args.networkPolicy ?? "cilium";
-
-    const cluster = new containerservice.ManagedCluster(
-      `${name}-aks`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        resourceName: args.clusterName,
-        dnsPrefix: args.clusterName,
-        nodeResourceGroup: args.nodeResourceGroupName,
-        kubernetesVersion: args.kubernetesVersion,
-        sku: { name: "Base", tier: "Standard" },
-        identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
-        identityProfile: {
-          kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId },
-        },
-        enableRBAC: true,
-        disableLocalAccounts: true,
-        aadProfile: {
-          managed: true,
-          enableAzureRBAC: true,
-          adminGroupObjectIDs: args.adminGroupObjectIds,
-          tenantID: args.tenantId,
-        },
-        oidcIssuerProfile: { enabled: true },
-        securityProfile: {
-          workloadIdentity: { enabled: true },
-          imageCleaner: { enabled: true, intervalHours: 48 },
-        },
-        publicNetworkAccess: "Enabled",
-        apiServerAccessProfile: {
-          authorizedIPRanges: args.apiServerAuthorizedIpRanges ?? [],
-          // Run command would let any cluster-admin-level caller execute pods outside the pipeline's review.
-          disableRunCommand: true,
-          enablePrivateCluster: false,
-        },
-        networkProfile: {
-          networkPlugin: "azure",
-          networkPluginMode: "overlay",
-          networkDataplane: networkPolicy === "cilium" ? "cilium" : "azure",
-          networkPolicy,
-          podCidr: "192.168.0.0/16",
-          serviceCidr: "172.16.0.0/16",
-          dnsServiceIP: "172.16.0.10",
-          outboundType: "loadBalancer",
-          loadBalancerSku: "standard",
-        },
-        autoUpgradeProfile: { upgradeChannel: args.upgradeChannel ?? "patch", nodeOSUpgradeChannel: "NodeImage" },
-        agentPoolProfiles: [
-          {
-            name: system.name ?? "system",
-            mode: "System",
-            vmSize: system.vmSize ?? DEFAULT_SYSTEM_VM_SIZE,
-            osType: "Linux",
-            osSKU: "AzureLinux",
-            osDiskSizeGB: system.osDiskSizeGB ?? 128,
-            enableAutoScaling: true,
-            minCount: system.minCount ?? 1,
-            maxCount: system.maxCount ?? 3,
-            count: system.minCount ?? 1,
-            nodeTaints: [SYSTEM_POOL_TAINT],
-            vnetSubnetID: args.nodeSubnetId,
-            enableNodePublicIP: false,
-            enableFIPS: false,
-            type: "VirtualMachineScaleSets",
-          },
-        ],
-        tags: args.tags,
-      },
-      // The autoscaler owns the node count after creation; a PUT with the stale initial count would fight it
-      // (or be rejected) on every later update.
-      { parent: this, dependsOn: [operatorOnKubelet, joinSubnet], ignoreChanges: ["agentPoolProfiles[0].count"] },
-    );
-
-    this.enclavePoolName = enclave.name ?? "enclave";
-    new containerservice.AgentPool(
-      `${name}-enclave-pool`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        resourceName: cluster.name,
-        agentPoolName: this.enclavePoolName,
-        mode: "User",
-        vmSize: enclave.vmSize ?? DEFAULT_ENCLAVE_VM_SIZE,
-        osType: "Linux",
-        // CVM pools run Ubuntu; "Ubuntu" alone would mean 20.04 on CVM. kubernetesVersion is checked against its range.
-        osSKU: ENCLAVE_OS_SKU,
-        osDiskType: "Managed",
-        osDiskSizeGB: enclave.osDiskSizeGB ?? 128,
-        enableAutoScaling: true,
-        minCount: enclave.minCount ?? 1,
-        maxCount: enclave.maxCount ?? 3,
-        count: Math.max(enclave.minCount ?? 1, 0),
-        nodeTaints: [`${ENCLAVE_TAINT.key}=${ENCLAVE_TAINT.value}:${ENCLAVE_TAINT.effect}`],
-        nodeLabels: { [ENCLAVE_NODE_LABEL.key]: ENCLAVE_NODE_LABEL.value },
-        vnetSubnetID: args.nodeSubnetId,
-        enableNodePublicIP: false,
-        enableFIPS: false,
-        // The VM's memory is encrypted by the TEE; host-based disk encryption is not offered for confidential sizes.
-        enableEncryptionAtHost: false,
-        // No SSH into the TEE: a shell on the node is a shell inside the trust boundary (AgentPool API 2025-09-01).
-        securityProfile: { sshAccess: "Disabled" },
-        type: "VirtualMachineScaleSets",
-        tags: args.tags,
-      },
-      // See the system pool: the autoscaler owns count.
-      { parent: this, ignoreChanges: ["count"] },
-    );
-
-    this.clusterName = cluster.name;
-    this.clusterId = cluster.id;
-    this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
-    this.kubeletIdentity = { id: kubelet.id, clientId: kubelet.clientId, principalId: kubelet.principalId };
-    this.controlPlaneIdentityPrincipalId = controlPlane.principalId;
-
-    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
-      { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
-      { parent: this },
-    );
-    const loginMode = args.kubeloginMode ?? "azurecli";
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([credentials, cluster.name]).apply(([creds, clusterName]) => {
-        const first = creds.kubeconfigs[0]?.value;
-        if (!first) throw new Error(`AKS returned no user kubeconfig for cluster ${clusterName}`);
-        const endpoint = parseClusterEndpoint(Buffer.from(first, "base64").toString("utf8"));
-        return buildKubeloginKubeconfig({ clusterName, endpoint, tenantId: args.tenantId, loginMode });
-      }),
-    );
-
+    const parts = createConfidentialCluster(this, name, args);
+    this.clusterName = parts.clusterName;
+    this.clusterId = parts.clusterId;
+    this.oidcIssuerUrl = parts.oidcIssuerUrl;
+    this.kubeletIdentity = parts.kubeletIdentity;
+    this.controlPlaneIdentityPrincipalId = parts.controlPlaneIdentityPrincipalId;
+    this.enclavePoolName = parts.enclavePoolName;
+    this.kubeconfig = parts.kubeconfig;
     this.registerOutputs({
       clusterName: this.clusterName,
       clusterId: this.clusterId,

@@ -1,5 +1,5 @@
 // The clean-room component library: what a platform team imports to build a collaboration.
-export { CleanRoom, CLEAN_ROOM_TYPE, type PartyOutputs } from "./clean-room.ts";
+export { CleanRoom, CLEAN_ROOM_TYPE, createCleanRoom, cleanRoomRegisteredOutputs, type CleanRoomParts, type PartyOutputs } from "./clean-room.ts";
 export {
   planCleanRoom,
   validateCleanRoomArgs,
@@ -16,6 +16,8 @@ export {
 } from "./plan.ts";
 export {
   Network,
+  createNetwork,
+  type NetworkParts,
   validateNetworkArgs,
   NETWORK_TYPE,
   NODE_SUBNET_SERVICE_ENDPOINTS,
@@ -46,6 +48,8 @@ export {
 } from "./enclave-run.ts";
 export {
   Attestation,
+  createAttestation,
+  type AttestationParts,
   validateAttestationArgs,
   expectedAttestationEndpoint,
   checkAttestUri,
@@ -69,6 +73,8 @@ export {
 } from "../enclave-app/src/protocol/index.ts";
 export {
   ConfidentialCluster,
+  createConfidentialCluster,
+  type ConfidentialClusterParts,
   validateConfidentialClusterArgs,
   enclaveTee,
   CONFIDENTIAL_CLUSTER_TYPE,
@@ -87,6 +93,9 @@ export {
 } from "./cluster.ts";
 export {
   PartyVault,
+  createPartyVault,
+  partyVaultRegisteredOutputs,
+  type PartyVaultParts,
   validatePartyVaultArgs,
   planKek,
   PARTY_VAULT_TYPE,
@@ -97,7 +106,7 @@ export {
   type KekPlan,
   type KekSize,
 } from "./party-vault.ts";
-export { SharedStorage, validateSharedStorageArgs, SHARED_STORAGE_TYPE, type SharedStorageArgs, type SharedStorageParty, type ContainerRef } from "./storage.ts";
+export { SharedStorage, createSharedStorage, type SharedStorageParts, validateSharedStorageArgs, SHARED_STORAGE_TYPE, type SharedStorageArgs, type SharedStorageParty, type ContainerRef } from "./storage.ts";
 export {
   EnclaveWorkload,
   validateEnclaveWorkloadArgs,

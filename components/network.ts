@@ -96,7 +96,73 @@ function natGateway(name: string, args: NetworkArgs, parent: pulumi.Resource): n
   );
 }
 
-export class Network extends pulumi.ComponentResource {
+/** What a Network exposes: built by createNetwork(), assigned by the component classes. */
+export interface NetworkParts {
+  readonly vnetId: pulumi.Output<string>;
+  readonly nodeSubnetId: pulumi.Output<string>;
+  /** Only with args.containerSubnet. */
+  readonly containerSubnetId: pulumi.Output<string> | undefined;
+}
+
+/**
+ * The Network's children under `self`: the TypeScript component below and the component package's
+ * Network (pulumi-package/network.ts) both call it.
+ */
+export function createNetwork(self: pulumi.ComponentResource, name: string, args: NetworkArgs): NetworkParts {
+  throwIfIssues(`Network "${name}"`, validateNetworkArgs(args));
+
+  const vnet = new network.VirtualNetwork(
+    `${name}-vnet`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      virtualNetworkName: args.vnetName,
+      addressSpace: { addressPrefixes: [args.addressSpace ?? DEFAULT_ADDRESS_SPACE] },
+      // DDoS protection plans cost thousands a month and protect public IPs, which this VNet has none of.
+      enableDdosProtection: false,
+      tags: args.tags,
+    },
+    { parent: self },
+  );
+
+  const subnet = new network.Subnet(
+    `${name}-nodes`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      virtualNetworkName: vnet.name,
+      subnetName: "nodes",
+      addressPrefix: args.nodeSubnetPrefix ?? DEFAULT_NODE_SUBNET,
+      serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
+      privateEndpointNetworkPolicies: "Enabled",
+    },
+    { parent: self },
+  );
+
+  let containerSubnetId: pulumi.Output<string> | undefined;
+  if (args.containerSubnet) {
+    const nat = args.containerSubnet.natGateway === false ? undefined : natGateway(name, args, self);
+    const aci = new network.Subnet(
+      `${name}-containers`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        virtualNetworkName: vnet.name,
+        subnetName: "containers",
+        addressPrefix: args.containerSubnet.prefix ?? DEFAULT_CONTAINER_SUBNET,
+        delegations: [{ name: "aci", serviceName: CONTAINER_SUBNET_DELEGATION }],
+        // The same endpoints as the node subnet: vault and storage firewalls admit this subnet by id.
+        serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
+        privateEndpointNetworkPolicies: "Enabled",
+        ...(nat ? { natGateway: { id: nat.id } } : {}),
+      },
+      // Azure serialises writes to one VNet's subnets; concurrent creates fail with AnotherOperationInProgress.
+      { parent: self, dependsOn: [subnet] },
+    );
+    containerSubnetId = aci.id;
+  }
+  return { vnetId: vnet.id, nodeSubnetId: subnet.id, containerSubnetId };
+}
+
+export class Network extends pulumi.ComponentResource implements NetworkParts {
   readonly vnetId: pulumi.Output<string>;
   readonly nodeSubnetId: pulumi.Output<string>;
   /** Only with args.containerSubnet. */
@@ -104,60 +170,10 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NETWORK_TYPE, name, {}, opts);
-    throwIfIssues(`Network "${name}"`, validateNetworkArgs(args));
-
-    const vnet = new network.VirtualNetwork(
-      `${name}-vnet`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        virtualNetworkName: args.vnetName,
-        addressSpace: { addressPrefixes: [args.addressSpace ?? DEFAULT_ADDRESS_SPACE] },
-        // DDoS protection plans cost thousands a month and protect public IPs, which this VNet has none of.
-        enableDdosProtection: false,
-        tags: args.tags,
-      },
-      { parent: this },
-    );
-
-    const subnet = new network.Subnet(
-      `${name}-nodes`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        virtualNetworkName: vnet.name,
-        subnetName: "nodes",
-        addressPrefix: args.nodeSubnetPrefix ?? DEFAULT_NODE_SUBNET,
-        serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
-        privateEndpointNetworkPolicies: "Enabled",
-      },
-      { parent: this },
-    );
-
-    if (args.containerSubnet) {
-      const nat = args.containerSubnet.natGateway === false ? undefined : natGateway(name, args, this);
-      const aci = new network.Subnet(
-        `${name}-containers`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          virtualNetworkName: vnet.name,
-          subnetName: "containers",
-          addressPrefix: args.containerSubnet.prefix ?? DEFAULT_CONTAINER_SUBNET,
-          delegations: [{ name: "aci", serviceName: CONTAINER_SUBNET_DELEGATION }],
-          // The same endpoints as the node subnet: vault and storage firewalls admit this subnet by id.
-          serviceEndpoints: NODE_SUBNET_SERVICE_ENDPOINTS.map((service) => ({ service })),
-          privateEndpointNetworkPolicies: "Enabled",
-          ...(nat ? { natGateway: { id: nat.id } } : {}),
-        },
-        // Azure serialises writes to one VNet's subnets; concurrent creates fail with AnotherOperationInProgress.
-        { parent: this, dependsOn: [subnet] },
-      );
-      this.containerSubnetId = aci.id;
-    } else {
-      this.containerSubnetId = undefined;
-    }
-
-    this.vnetId = vnet.id;
-    this.nodeSubnetId = subnet.id;
+    const parts = createNetwork(this, name, args);
+    this.vnetId = parts.vnetId;
+    this.nodeSubnetId = parts.nodeSubnetId;
+    this.containerSubnetId = parts.containerSubnetId;
     this.registerOutputs({ vnetId: this.vnetId, nodeSubnetId: this.nodeSubnetId, containerSubnetId: this.containerSubnetId });
   }
 }

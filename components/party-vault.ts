@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
+import { mapInputList } from "./input-list.ts";
 import {
   buildReleasePolicy,
   encodeReleasePolicy,
@@ -53,8 +54,8 @@ export interface PartyVaultArgs {
   uploaders: PrincipalRef[];
   /** The identity Secure Key Release authenticates as: gets Key Vault Crypto Service Release User on the key only. */
   releasePrincipalId: pulumi.Input<string>;
-  /** Subnets (with the Microsoft.KeyVault service endpoint) allowed through the firewall. */
-  allowedSubnetIds: pulumi.Input<string>[];
+  /** Subnets (with the Microsoft.KeyVault service endpoint) allowed through the firewall. A whole-list Output (as a component package's Construct delivers a list that depends on other resources) is accepted too. */
+  allowedSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The party's public IPv4 ranges allowed through the firewall. */
   allowedIpRanges?: string[];
   /** Added to the vault and the key, which also get PARTY_TAG = party (it cannot be overridden). */
@@ -101,7 +102,8 @@ export function validatePartyVaultArgs(args: PartyVaultArgs): ValidationIssue[] 
   if (Array.isArray(args.admins) && args.admins.length === 0) {
     out.add("admins", "required", "a vault without Crypto Officers cannot be managed (purge protection keeps it for 90 days)");
   }
-  if (!Array.isArray(args.allowedSubnetIds) || args.allowedSubnetIds.length === 0) {
+  // A list that is still an Output cannot be checked for emptiness before deployment.
+  if (!pulumi.Output.isInstance(args.allowedSubnetIds) && (!Array.isArray(args.allowedSubnetIds) || args.allowedSubnetIds.length === 0)) {
     out.add("allowedSubnetIds", "required", "the enclave's node subnet must be allowed, or key release is blocked by the firewall");
   }
   (args.allowedIpRanges ?? []).forEach((r, i) => {
@@ -139,7 +141,160 @@ export function planKek(args: Pick<PartyVaultArgs, "party" | "vaultName" | "keyS
   };
 }
 
-export class PartyVault extends pulumi.ComponentResource {
+/** What a PartyVault exposes: built by createPartyVault(), assigned by the component classes. */
+export interface PartyVaultParts {
+  readonly vaultId: pulumi.Output<string>;
+  readonly vaultUri: pulumi.Output<string>;
+  readonly keyName: string;
+  /** Versionless key id, as the contract pins it. */
+  readonly keyId: string;
+  readonly keyUriWithVersion: pulumi.Output<string>;
+  readonly releasePolicy: ReleasePolicy;
+  readonly releasePolicyDigest: string;
+}
+
+/**
+ * The PartyVault's children under `self`: the TypeScript component below and the component package's
+ * PartyVault (pulumi-package/party-vault.ts) both call it.
+ */
+export function createPartyVault(self: pulumi.ComponentResource, name: string, args: PartyVaultArgs): PartyVaultParts {
+  throwIfIssues(`PartyVault "${name}"`, validatePartyVaultArgs(args));
+  const plan = planKek(args);
+  // Names the owner on the resources themselves, for whoever sees them without this component
+  // (the policy pack's stack rules, the portal).
+  const tags = { ...args.tags, [PARTY_TAG]: args.party };
+
+  const vault = new keyvault.Vault(
+    `${name}-vault`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      vaultName: args.vaultName,
+      properties: {
+        tenantId: args.tenantId,
+        // Secure Key Release needs an HSM-backed key: Premium (or Managed HSM).
+        sku: { family: "A", name: "premium" },
+        enableRbacAuthorization: true,
+        accessPolicies: [],
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: 90,
+        enablePurgeProtection: true,
+        enabledForDeployment: false,
+        enabledForDiskEncryption: false,
+        enabledForTemplateDeployment: false,
+        // "Enabled" means "through the firewall below", which denies by default. Disabled would also
+        // shut out the service-endpoint subnet the enclave releases keys from.
+        publicNetworkAccess: "Enabled",
+        networkAcls: {
+          defaultAction: "Deny",
+          // No trusted Microsoft service needs this vault's data plane; ARM operations (creating the
+          // key from pulumi) are control plane and not subject to the firewall.
+          bypass: "None",
+          ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
+          virtualNetworkRules: mapInputList(args.allowedSubnetIds, (id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
+        },
+      },
+      tags,
+    },
+    { parent: self },
+  );
+
+  const expectedAuthority = args.attestation.authority;
+  const policyData = pulumi.output(args.attestationEndpoint ?? expectedAuthority).apply((live) => {
+    if (!sameAuthority(live, expectedAuthority)) {
+      throw new DeploymentMismatchError(
+        `party "${args.party}": the attestation endpoint is "${live}" but the release policy pins "${expectedAuthority}"; the key was not created`,
+      );
+    }
+    return plan.encodedReleasePolicy.data;
+  });
+
+  const key = new keyvault.Key(
+    `${name}-kek`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      vaultName: vault.name,
+      keyName: plan.keyName,
+      properties: {
+        kty: "RSA-HSM",
+        keySize: plan.keySize,
+        keyOps: [...KEK_OPERATIONS],
+        attributes: { enabled: true, exportable: true },
+        releasePolicy: { contentType: plan.encodedReleasePolicy.contentType, data: policyData },
+      },
+      tags,
+    },
+    // ARM has no DELETE for vaults/keys: azure-native deletes a key through the vault's data plane, which
+    // the default-deny firewall (and the deployer's lack of a data role) blocks, so destroy and every key
+    // replacement would fail. The key stays behind; its party deletes and purges it (docs/infrastructure.md).
+    { parent: self, retainOnDelete: true },
+  );
+
+  const scopeOfKey = pulumi.all([vault.id, key.id]).apply(([vaultId]) => keyScope(vaultId, plan.keyName));
+  const roleAt = (scope: pulumi.Output<string>, role: Parameters<typeof roleDefinitionIdForScope>[1]) =>
+    scope.apply((s) => roleDefinitionIdForScope(s, role));
+
+  args.admins.map(normalizePrincipal).forEach((p, i) => {
+    new authorization.RoleAssignment(
+      `${name}-admin-${i}`,
+      {
+        principalId: p.objectId,
+        principalType: p.type,
+        roleDefinitionId: roleAt(vault.id, "keyVaultCryptoOfficer"),
+        scope: vault.id,
+        description: `clean room: ${args.party} administers its vault`,
+      },
+      { parent: self },
+    );
+  });
+  args.uploaders.map(normalizePrincipal).forEach((p, i) => {
+    new authorization.RoleAssignment(
+      `${name}-uploader-${i}`,
+      {
+        principalId: p.objectId,
+        principalType: p.type,
+        roleDefinitionId: roleAt(scopeOfKey, "keyVaultCryptoUser"),
+        scope: scopeOfKey,
+        description: `clean room: ${args.party} reads its key-encryption key to wrap content keys`,
+      },
+      { parent: self },
+    );
+  });
+  new authorization.RoleAssignment(
+    `${name}-release`,
+    {
+      principalId: args.releasePrincipalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: roleAt(scopeOfKey, "keyVaultCryptoServiceReleaseUser"),
+      scope: scopeOfKey,
+      description: `clean room: the enclave may release ${args.party}'s key when attestation satisfies the release policy`,
+    },
+    { parent: self },
+  );
+
+  return {
+    vaultId: vault.id,
+    vaultUri: vault.properties.apply((p) => p.vaultUri ?? plan.vaultUri),
+    keyName: plan.keyName,
+    keyId: plan.keyId,
+    keyUriWithVersion: key.keyUriWithVersion,
+    releasePolicy: plan.releasePolicy,
+    releasePolicyDigest: plan.releasePolicyDigest,
+  };
+}
+
+/** The outputs a PartyVault registers with the engine. */
+export function partyVaultRegisteredOutputs(vault: PartyVaultParts): pulumi.Inputs {
+  return {
+    vaultId: vault.vaultId,
+    vaultUri: vault.vaultUri,
+    keyName: vault.keyName,
+    keyId: vault.keyId,
+    keyUriWithVersion: vault.keyUriWithVersion,
+  };
+}
+
+export class PartyVault extends pulumi.ComponentResource implements PartyVaultParts {
   readonly vaultId: pulumi.Output<string>;
   readonly vaultUri: pulumi.Output<string>;
   readonly keyName: string;
@@ -151,133 +306,14 @@ export class PartyVault extends pulumi.ComponentResource {
 
   constructor(name: string, args: PartyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super(PARTY_VAULT_TYPE, name, {}, opts);
-    throwIfIssues(`PartyVault "${name}"`, validatePartyVaultArgs(args));
-    const plan = planKek(args);
-    this.keyName = plan.keyName;
-    this.keyId = plan.keyId;
-    this.releasePolicy = plan.releasePolicy;
-    this.releasePolicyDigest = plan.releasePolicyDigest;
-    // Names the owner on the resources themselves, for whoever sees them without this component
-    // (the policy pack's stack rules, the portal).
-    const tags = { ...args.tags, [PARTY_TAG]: args.party };
-
-    const vault = new keyvault.Vault(
-      `${name}-vault`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        vaultName: args.vaultName,
-        properties: {
-          tenantId: args.tenantId,
-          // Secure Key Release needs an HSM-backed key: Premium (or Managed HSM).
-          sku: { family: "A", name: "premium" },
-          enableRbacAuthorization: true,
-          accessPolicies: [],
-          enableSoftDelete: true,
-          softDeleteRetentionInDays: 90,
-          enablePurgeProtection: true,
-          enabledForDeployment: false,
-          enabledForDiskEncryption: false,
-          enabledForTemplateDeployment: false,
-          // "Enabled" means "through the firewall below", which denies by default. Disabled would also
-          // shut out the service-endpoint subnet the enclave releases keys from.
-          publicNetworkAccess: "Enabled",
-          networkAcls: {
-            defaultAction: "Deny",
-            // No trusted Microsoft service needs this vault's data plane; ARM operations (creating the
-            // key from pulumi) are control plane and not subject to the firewall.
-            bypass: "None",
-            ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
-            virtualNetworkRules: args.allowedSubnetIds.map((id) => ({ id, ignoreMissingVnetServiceEndpoint: false })),
-          },
-        },
-        tags,
-      },
-      { parent: this },
-    );
-
-    const expectedAuthority = args.attestation.authority;
-    const policyData = pulumi.output(args.attestationEndpoint ?? expectedAuthority).apply((live) => {
-      if (!sameAuthority(live, expectedAuthority)) {
-        throw new DeploymentMismatchError(
-          `party "${args.party}": the attestation endpoint is "${live}" but the release policy pins "${expectedAuthority}"; the key was not created`,
-        );
-      }
-      return plan.encodedReleasePolicy.data;
-    });
-
-    const key = new keyvault.Key(
-      `${name}-kek`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        vaultName: vault.name,
-        keyName: plan.keyName,
-        properties: {
-          kty: "RSA-HSM",
-          keySize: plan.keySize,
-          keyOps: [...KEK_OPERATIONS],
-          attributes: { enabled: true, exportable: true },
-          releasePolicy: { contentType: plan.encodedReleasePolicy.contentType, data: policyData },
-        },
-        tags,
-      },
-      // ARM has no DELETE for vaults/keys: azure-native deletes a key through the vault's data plane, which
-      // the default-deny firewall (and the deployer's lack of a data role) blocks, so destroy and every key
-      // replacement would fail. The key stays behind; its party deletes and purges it (docs/infrastructure.md).
-      { parent: this, retainOnDelete: true },
-    );
-
-    const scopeOfKey = pulumi.all([vault.id, key.id]).apply(([vaultId]) => keyScope(vaultId, plan.keyName));
-    const roleAt = (scope: pulumi.Output<string>, role: Parameters<typeof roleDefinitionIdForScope>[1]) =>
-      scope.apply((s) => roleDefinitionIdForScope(s, role));
-
-    args.admins.map(normalizePrincipal).forEach((p, i) => {
-      new authorization.RoleAssignment(
-        `${name}-admin-${i}`,
-        {
-          principalId: p.objectId,
-          principalType: p.type,
-          roleDefinitionId: roleAt(vault.id, "keyVaultCryptoOfficer"),
-          scope: vault.id,
-          description: `clean room: ${args.party} administers its vault`,
-        },
-        { parent: this },
-      );
-    });
-    args.uploaders.map(normalizePrincipal).forEach((p, i) => {
-      new authorization.RoleAssignment(
-        `${name}-uploader-${i}`,
-        {
-          principalId: p.objectId,
-          principalType: p.type,
-          roleDefinitionId: roleAt(scopeOfKey, "keyVaultCryptoUser"),
-          scope: scopeOfKey,
-          description: `clean room: ${args.party} reads its key-encryption key to wrap content keys`,
-        },
-        { parent: this },
-      );
-    });
-    new authorization.RoleAssignment(
-      `${name}-release`,
-      {
-        principalId: args.releasePrincipalId,
-        principalType: "ServicePrincipal",
-        roleDefinitionId: roleAt(scopeOfKey, "keyVaultCryptoServiceReleaseUser"),
-        scope: scopeOfKey,
-        description: `clean room: the enclave may release ${args.party}'s key when attestation satisfies the release policy`,
-      },
-      { parent: this },
-    );
-
-    this.vaultId = vault.id;
-    this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? plan.vaultUri);
-    this.keyUriWithVersion = key.keyUriWithVersion;
-    this.registerOutputs({
-      vaultId: this.vaultId,
-      vaultUri: this.vaultUri,
-      keyName: this.keyName,
-      keyId: this.keyId,
-      keyUriWithVersion: this.keyUriWithVersion,
-    });
+    const parts = createPartyVault(this, name, args);
+    this.vaultId = parts.vaultId;
+    this.vaultUri = parts.vaultUri;
+    this.keyName = parts.keyName;
+    this.keyId = parts.keyId;
+    this.keyUriWithVersion = parts.keyUriWithVersion;
+    this.releasePolicy = parts.releasePolicy;
+    this.releasePolicyDigest = parts.releasePolicyDigest;
+    this.registerOutputs(partyVaultRegisteredOutputs(parts));
   }
 }

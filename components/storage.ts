@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
+import { mapInputList } from "./input-list.ts";
 import { PARTY_TAG } from "../enclave-app/src/protocol/index.ts";
 import { blobEndpoint, inputContainerName, NAME_RULES, OUTPUT_CONTAINER_NAME } from "./naming.ts";
 import { normalizePrincipal, roleDefinitionIdForScope, type PrincipalRef } from "./roles.ts";
@@ -24,8 +25,8 @@ export interface SharedStorageArgs {
   parties: SharedStorageParty[];
   /** Recipients' principals: get Storage Blob Data Reader on the output container. */
   outputReaders: PrincipalRef[];
-  /** Subnets (with the Microsoft.Storage service endpoint) allowed through the firewall. */
-  allowedSubnetIds: pulumi.Input<string>[];
+  /** Subnets (with the Microsoft.Storage service endpoint) allowed through the firewall. A whole-list Output (as a component package's Construct delivers a list that depends on other resources) is accepted too. */
+  allowedSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Parties' public IPv4 ranges allowed through the firewall. */
   allowedIpRanges?: string[];
   /** Default "Standard_LRS"; "Standard_ZRS" where the region has zones. */
@@ -58,7 +59,8 @@ export function validateSharedStorageArgs(args: SharedStorageArgs): ValidationIs
   args.outputReaders.forEach((u, j) => {
     if (!isGuid(normalizePrincipal(u).objectId)) out.add(`outputReaders[${j}]`, "guid", "is not an Entra object id (GUID)");
   });
-  if (args.allowedSubnetIds.length === 0) {
+  // A list that is still an Output cannot be checked for emptiness before deployment.
+  if (!pulumi.Output.isInstance(args.allowedSubnetIds) && (!Array.isArray(args.allowedSubnetIds) || args.allowedSubnetIds.length === 0)) {
     out.add("allowedSubnetIds", "required", "the enclave's node subnet must be allowed, or the enclave cannot read inputs");
   }
   (args.allowedIpRanges ?? []).forEach((r, i) => {
@@ -78,7 +80,118 @@ export interface ContainerRef {
   id: pulumi.Output<string>;
 }
 
-export class SharedStorage extends pulumi.ComponentResource {
+/** What a SharedStorage exposes: built by createSharedStorage(), assigned by the component classes. */
+export interface SharedStorageParts {
+  readonly accountName: string;
+  readonly accountId: pulumi.Output<string>;
+  /** https://<account>.blob.core.windows.net */
+  readonly blobEndpoint: string;
+  readonly inputContainers: Record<string, ContainerRef>;
+  readonly outputContainer: ContainerRef;
+}
+
+/**
+ * The SharedStorage's children under `self`: the TypeScript component below and the component
+ * package's SharedStorage (pulumi-package/storage.ts) both call it.
+ */
+export function createSharedStorage(self: pulumi.ComponentResource, name: string, args: SharedStorageArgs): SharedStorageParts {
+  throwIfIssues(`SharedStorage "${name}"`, validateSharedStorageArgs(args));
+  const days = args.deleteRetentionDays ?? 30;
+
+  const account = new storage.StorageAccount(
+    `${name}-account`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      location: args.location,
+      accountName: args.accountName,
+      kind: "StorageV2",
+      sku: { name: args.skuName ?? "Standard_LRS" },
+      accessTier: "Hot",
+      allowBlobPublicAccess: false,
+      allowSharedKeyAccess: false,
+      defaultToOAuthAuthentication: true,
+      allowCrossTenantReplication: false,
+      allowedCopyScope: "AAD",
+      isLocalUserEnabled: false,
+      isSftpEnabled: false,
+      isHnsEnabled: false,
+      enableNfsV3: false,
+      minimumTlsVersion: "TLS1_2",
+      enableHttpsTrafficOnly: true,
+      encryption: {
+        keySource: "Microsoft.Storage",
+        requireInfrastructureEncryption: true,
+        services: { blob: { enabled: true, keyType: "Account" }, file: { enabled: true, keyType: "Account" } },
+      },
+      // "Enabled" means "through networkRuleSet", which denies by default; Disabled would also block
+      // the service-endpoint subnet.
+      publicNetworkAccess: "Enabled",
+      networkRuleSet: {
+        defaultAction: "Deny",
+        bypass: "None",
+        ipRules: (args.allowedIpRanges ?? []).map((iPAddressOrRange) => ({ iPAddressOrRange, action: "Allow" as const })),
+        virtualNetworkRules: mapInputList(args.allowedSubnetIds, (virtualNetworkResourceId) => ({ virtualNetworkResourceId, action: "Allow" as const })),
+      },
+      tags: args.tags,
+    },
+    { parent: self },
+  );
+
+  new storage.BlobServiceProperties(
+    `${name}-blob-service`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      accountName: account.name,
+      blobServicesName: "default",
+      // Versions keep what each owner uploaded; the contract's digest says which one was approved.
+      isVersioningEnabled: true,
+      deleteRetentionPolicy: { enabled: true, days },
+      containerDeleteRetentionPolicy: { enabled: true, days },
+    },
+    { parent: self },
+  );
+
+  const container = (role: string, containerName: string, metadata?: Record<string, string>): ContainerRef => {
+    const c = new storage.BlobContainer(
+      `${name}-${role}`,
+      { resourceGroupName: args.resourceGroupName, accountName: account.name, containerName, publicAccess: "None", metadata },
+      { parent: self },
+    );
+    return { name: containerName, id: c.id };
+  };
+  const grant = (resourceName: string, principal: PrincipalRef, scope: pulumi.Output<string>, role: "storageBlobDataContributor" | "storageBlobDataReader", why: string) => {
+    const p = normalizePrincipal(principal);
+    new authorization.RoleAssignment(
+      resourceName,
+      {
+        principalId: p.objectId,
+        principalType: p.type,
+        roleDefinitionId: scope.apply((s) => roleDefinitionIdForScope(s, role)),
+        scope,
+        description: why,
+      },
+      { parent: self },
+    );
+  };
+
+  const inputContainers: Record<string, ContainerRef> = {};
+  for (const party of args.parties) {
+    // Containers take metadata, not tags; PARTY_TAG is a valid metadata name too.
+    const ref = container(`input-${party.name}`, inputContainerName(party.name), { [PARTY_TAG]: party.name });
+    inputContainers[party.name] = ref;
+    party.uploaders.forEach((u, i) =>
+      grant(`${name}-input-${party.name}-uploader-${i}`, u, ref.id, "storageBlobDataContributor", `clean room: ${party.name} uploads its encrypted datasets`),
+    );
+  }
+  const outputContainer = container("output", OUTPUT_CONTAINER_NAME);
+  args.outputReaders.forEach((r, i) =>
+    grant(`${name}-output-reader-${i}`, r, outputContainer.id, "storageBlobDataReader", "clean room: a recipient reads its encrypted result"),
+  );
+
+  return { accountName: args.accountName, accountId: account.id, blobEndpoint: blobEndpoint(args.accountName), inputContainers, outputContainer };
+}
+
+export class SharedStorage extends pulumi.ComponentResource implements SharedStorageParts {
   readonly accountName: string;
   readonly accountId: pulumi.Output<string>;
   /** https://<account>.blob.core.windows.net */
@@ -88,102 +201,12 @@ export class SharedStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SHARED_STORAGE_TYPE, name, {}, opts);
-    throwIfIssues(`SharedStorage "${name}"`, validateSharedStorageArgs(args));
-    const days = args.deleteRetentionDays ?? 30;
-
-    const account = new storage.StorageAccount(
-      `${name}-account`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        accountName: args.accountName,
-        kind: "StorageV2",
-        sku: { name: args.skuName ?? "Standard_LRS" },
-        accessTier: "Hot",
-        allowBlobPublicAccess: false,
-        allowSharedKeyAccess: false,
-        defaultToOAuthAuthentication: true,
-        allowCrossTenantReplication: false,
-        allowedCopyScope: "AAD",
-        isLocalUserEnabled: false,
-        isSftpEnabled: false,
-        isHnsEnabled: false,
-        enableNfsV3: false,
-        minimumTlsVersion: "TLS1_2",
-        enableHttpsTrafficOnly: true,
-        encryption: {
-          keySource: "Microsoft.Storage",
-          requireInfrastructureEncryption: true,
-          services: { blob: { enabled: true, keyType: "Account" }, file: { enabled: true, keyType: "Account" } },
-        },
-        // "Enabled" means "through networkRuleSet", which denies by default; Disabled would also block
-        // the service-endpoint subnet.
-        publicNetworkAccess: "Enabled",
-        networkRuleSet: {
-          defaultAction: "Deny",
-          bypass: "None",
-          ipRules: (args.allowedIpRanges ?? []).map((iPAddressOrRange) => ({ iPAddressOrRange, action: "Allow" as const })),
-          virtualNetworkRules: args.allowedSubnetIds.map((virtualNetworkResourceId) => ({ virtualNetworkResourceId, action: "Allow" as const })),
-        },
-        tags: args.tags,
-      },
-      { parent: this },
-    );
-
-    new storage.BlobServiceProperties(
-      `${name}-blob-service`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        accountName: account.name,
-        blobServicesName: "default",
-        // Versions keep what each owner uploaded; the contract's digest says which one was approved.
-        isVersioningEnabled: true,
-        deleteRetentionPolicy: { enabled: true, days },
-        containerDeleteRetentionPolicy: { enabled: true, days },
-      },
-      { parent: this },
-    );
-
-    const container = (role: string, containerName: string, metadata?: Record<string, string>): ContainerRef => {
-      const c = new storage.BlobContainer(
-        `${name}-${role}`,
-        { resourceGroupName: args.resourceGroupName, accountName: account.name, containerName, publicAccess: "None", metadata },
-        { parent: this },
-      );
-      return { name: containerName, id: c.id };
-    };
-    const grant = (resourceName: string, principal: PrincipalRef, scope: pulumi.Output<string>, role: "storageBlobDataContributor" | "storageBlobDataReader", why: string) => {
-      const p = normalizePrincipal(principal);
-      new authorization.RoleAssignment(
-        resourceName,
-        {
-          principalId: p.objectId,
-          principalType: p.type,
-          roleDefinitionId: scope.apply((s) => roleDefinitionIdForScope(s, role)),
-          scope,
-          description: why,
-        },
-        { parent: this },
-      );
-    };
-
-    this.inputContainers = {};
-    for (const party of args.parties) {
-      // Containers take metadata, not tags; PARTY_TAG is a valid metadata name too.
-      const ref = container(`input-${party.name}`, inputContainerName(party.name), { [PARTY_TAG]: party.name });
-      this.inputContainers[party.name] = ref;
-      party.uploaders.forEach((u, i) =>
-        grant(`${name}-input-${party.name}-uploader-${i}`, u, ref.id, "storageBlobDataContributor", `clean room: ${party.name} uploads its encrypted datasets`),
-      );
-    }
-    this.outputContainer = container("output", OUTPUT_CONTAINER_NAME);
-    args.outputReaders.forEach((r, i) =>
-      grant(`${name}-output-reader-${i}`, r, this.outputContainer.id, "storageBlobDataReader", "clean room: a recipient reads its encrypted result"),
-    );
-
-    this.accountName = args.accountName;
-    this.accountId = account.id;
-    this.blobEndpoint = blobEndpoint(args.accountName);
+    const parts = createSharedStorage(this, name, args);
+    this.accountName = parts.accountName;
+    this.accountId = parts.accountId;
+    this.blobEndpoint = parts.blobEndpoint;
+    this.inputContainers = parts.inputContainers;
+    this.outputContainer = parts.outputContainer;
     this.registerOutputs({
       accountName: this.accountName,
       accountId: this.accountId,

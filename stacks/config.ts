@@ -216,6 +216,10 @@ export function parseStackConfig(raw: Record<string, string>, namespace = CONFIG
       values[key] = result.data;
     }
   }
+  // Required only where a cluster exists: reported with the other missing keys, before any component runs.
+  if (values["clusterAdminGroupObjectIds"] === undefined && (values["isolationMode"] ?? "confidential-node") === "confidential-node") {
+    issues.push({ key: fullKey("clusterAdminGroupObjectIds"), rule: "required", message: "is required" });
+  }
   if (issues.length > 0) throw new StackConfigError(issues);
   return values as StackConfig;
 }

@@ -15,7 +15,9 @@ const PULUMI_RUNNER = join(REPO_ROOT, "node_modules/@pulumi/pulumi/cmd/run/index
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 export interface ProgramRunOptions {
-  /** Program directory relative to the repository root. Default "stacks/" (Pulumi.yaml main). */
+  /** Project root (where Pulumi.yaml and node_modules are): the runner's working directory. Default REPO_ROOT. */
+  root?: string;
+  /** Program directory relative to the project root. Default "stacks/" (Pulumi.yaml main). */
   programDir?: string;
   /** Default "confidential-clean-room" (Pulumi.yaml name). */
   project?: string;
@@ -57,6 +59,7 @@ export class ProgramRunError extends Error {
  */
 export async function runProgramUnderMocks(opts: ProgramRunOptions): Promise<ProgramRunResult> {
   const programDir = opts.programDir ?? "stacks/";
+  const root = opts.root ?? REPO_ROOT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const dir = mkdtempSync(join(tmpdir(), "cleanroom-program-"));
   const reportFile = join(dir, "report.json");
@@ -66,7 +69,7 @@ export async function runProgramUnderMocks(opts: ProgramRunOptions): Promise<Pro
       [
         "--require",
         PRELOAD,
-        PULUMI_RUNNER,
+        opts.root ? join(root, "node_modules/@pulumi/pulumi/cmd/run/index.js") : PULUMI_RUNNER,
         "--monitor=127.0.0.1:1",
         "--project",
         opts.project ?? "confidential-clean-room",
@@ -77,7 +80,7 @@ export async function runProgramUnderMocks(opts: ProgramRunOptions): Promise<Pro
         programDir,
       ],
       {
-        cwd: REPO_ROOT,
+        cwd: root,
         env: {
           PATH: process.env.PATH ?? "",
           HOME: process.env.HOME ?? dir,
