@@ -2,6 +2,7 @@
 export { CleanRoom, CLEAN_ROOM_TYPE, createCleanRoom, cleanRoomRegisteredOutputs, type CleanRoomParts, type PartyOutputs } from "./clean-room.ts";
 export {
   planCleanRoom,
+  planComputationCount,
   validateCleanRoomArgs,
   pendingContractInputs,
   cleanRoomContract,

@@ -371,10 +371,16 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     }),
   );
   checkTags(out, args.tags);
-  if (args.approvals !== undefined && pendingContractInputs(args).length > 0) {
-    out.add("approvals", "approvals-without-contract", "approvals were given but the contract is not complete yet (party keys or dataset digests are missing)");
-  }
+  out.addAll("", validateApprovalsArgs(args));
   return out.issues;
+}
+
+/** Approvals only make sense once the contract they sign can exist. */
+function validateApprovalsArgs(args: CleanRoomArgs): ValidationIssue[] {
+  if (args.approvals !== undefined && pendingContractInputs(args).length > 0) {
+    return [{ path: "approvals", rule: "approvals-without-contract", message: "approvals were given but the contract is not complete yet (party keys or dataset digests are missing)" }];
+  }
+  return [];
 }
 
 /** Tags go onto every Azure resource: one name ARM refuses fails the whole deployment, late. */
@@ -407,9 +413,57 @@ export function pendingContractInputs(args: Pick<CleanRoomArgs, "parties" | "dat
 
 /**
  * The plan; throws ComponentArgsError listing every problem (including the contract's own rules, under
- * "contract.", once the contract is complete).
+ * "contract.", once the contract is complete). Computed once per distinct arguments in a program run:
+ * the config loader, the approval check and CleanRoom all ask for it, and get the same plan (only the
+ * approvals, which do not change it, are checked per call).
  */
 export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
+  const key = planKey(args);
+  let base = planCache.get(key);
+  if (base === undefined) {
+    planComputations++;
+    base = computePlan({ ...args, approvals: undefined });
+    planCache.set(key, base);
+    // Bounded: a program plans one collaboration; tests plan many.
+    if (planCache.size > PLAN_CACHE_LIMIT) planCache.delete(planCache.keys().next().value!);
+  }
+  return withApprovals(base, args);
+}
+
+const PLAN_CACHE_LIMIT = 16;
+const planCache = new Map<string, CleanRoomPlan>();
+let planComputations = 0;
+
+/** How many plans were computed (not served from the cache) in this process: a test seam. */
+export function planComputationCount(): number {
+  return planComputations;
+}
+
+/**
+ * What the plan depends on: every argument but the per-party providers (resources, which only choose
+ * where a vault is created) and the approvals (checked per call).
+ */
+function planKey(args: CleanRoomArgs): string {
+  return JSON.stringify({ ...args, approvals: undefined, parties: Array.isArray(args.parties) ? args.parties.map((p) => ({ ...p, provider: undefined })) : args.parties });
+}
+
+function withApprovals(base: CleanRoomPlan, args: CleanRoomArgs): CleanRoomPlan {
+  const issues = validateApprovalsArgs(args);
+  throwIfIssues("CleanRoom", issues);
+  const contract = base.contract;
+  if (contract && args.approvals !== undefined && !isVerifiedFor(args.approvals, contract)) {
+    throwIfIssues("CleanRoom", [
+      {
+        path: "approvals",
+        rule: "approvals-not-verified",
+        message: `must come from verifyContractApprovals() for this contract (${contractHash(contract)}); the workload never runs on unverified approvals`,
+      },
+    ]);
+  }
+  return { ...base, phase: !contract ? "awaiting-contract-inputs" : args.approvals ? "approved" : "awaiting-approvals" };
+}
+
+function computePlan(args: CleanRoomArgs): CleanRoomPlan {
   throwIfIssues("CleanRoom", validateCleanRoomArgs(args));
   const { naming, choice, endpoint, storageAccountName: account } = planEndpoints(args);
   const mode = args.isolationMode ?? "confidential-node";
@@ -446,15 +500,6 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
       contract = result.contract;
     }
   }
-  if (contract && args.approvals !== undefined && !isVerifiedFor(args.approvals, contract)) {
-    throwIfIssues("CleanRoom", [
-      {
-        path: "approvals",
-        rule: "approvals-not-verified",
-        message: `must come from verifyContractApprovals() for this contract (${contractHash(contract)}); the workload never runs on unverified approvals`,
-      },
-    ]);
-  }
   const hash = contract ? contractHash(contract) : undefined;
   return {
     naming,
@@ -477,7 +522,7 @@ export function planCleanRoom(args: CleanRoomArgs): CleanRoomPlan {
     contractHash: hash,
     pendingContractInputs: pending,
     resultLocation: hash ? `${blobEndpoint(account)}/${OUTPUT_CONTAINER_NAME}/${hash}/` : undefined,
-    phase: !contract ? "awaiting-contract-inputs" : args.approvals ? "approved" : "awaiting-approvals",
+    phase: !contract ? "awaiting-contract-inputs" : "awaiting-approvals",
     ...(hash && mode === "confidential-container" ? { enclaveContainerGroupName: enclaveContainerGroupName(args.collaboration, hash, args.enclave!.runAttempt) } : {}),
   };
 }

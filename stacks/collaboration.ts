@@ -5,7 +5,7 @@
 // this repository's program gets.
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider.js";
-import { cleanRoomContract, verifyContractApprovals, type CleanRoomArgs, type CleanRoomParts, type VerifiedApprovals } from "../components/index.ts";
+import { verifyContractApprovals, type CleanRoomArgs, type CleanRoomParts, type VerifiedApprovals } from "../components/index.ts";
 import { requiredApprovers } from "../enclave-app/src/protocol/index.ts";
 import type { LoadedStackConfig } from "./config.ts";
 
@@ -36,7 +36,8 @@ export async function prepareCleanRoomArgs(loaded: LoadedStackConfig, options: P
     }
   }
   let verified: VerifiedApprovals | undefined;
-  const contract = cleanRoomContract(args);
+  // The plan the config was checked with (providers do not change it).
+  const contract = loaded.plan.contract;
   if (contract && Object.keys(approvals).length > 0) verified = await verifyContractApprovals(contract, approvals);
   return { ...args, approvals: verified };
 }

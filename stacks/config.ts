@@ -5,7 +5,7 @@
 // throws one StackConfigError listing every problem with the config key it belongs to.
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
-import { ComponentArgsError, pendingContractInputs, validateCleanRoomArgs, planCleanRoom, type CleanRoomArgs } from "../components/index.ts";
+import { ComponentArgsError, pendingContractInputs, planCleanRoom, type CleanRoomArgs, type CleanRoomPlan } from "../components/index.ts";
 import type { Approvals } from "../enclave-app/src/protocol/index.ts";
 
 /** The project name; the program uses pulumi.getProject(), so a project scaffolded under another name keeps working. */
@@ -253,6 +253,8 @@ export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
 export interface LoadedStackConfig {
   config: StackConfig;
   args: CleanRoomArgs;
+  /** The plan of `args`, computed once here; CleanRoom and the approval check reuse it. */
+  plan: CleanRoomPlan;
   approvals: Approvals;
 }
 
@@ -262,7 +264,15 @@ export function loadStackConfig(raw: Record<string, string>, namespace = CONFIG_
   const keyForArgsPath = (path: string) => keyForArgsPathIn(path, namespace);
   const config = parseStackConfig(raw, namespace);
   const args = toCleanRoomArgs(config);
-  const issues: ConfigIssue[] = validateCleanRoomArgs(args).map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message }));
+  // Every component and contract rule, in one pass: planCleanRoom validates before it plans.
+  const issues: ConfigIssue[] = [];
+  let plan: CleanRoomPlan | undefined;
+  try {
+    plan = planCleanRoom(args);
+  } catch (err) {
+    if (!(err instanceof ComponentArgsError)) throw err;
+    issues.push(...err.issues.map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message })));
+  }
   const approvals: Approvals = config.approvals ?? {};
   const partyNames = new Set(config.parties.map((p) => p.name));
   for (const party of Object.keys(approvals)) {
@@ -282,14 +292,6 @@ export function loadStackConfig(raw: Record<string, string>, namespace = CONFIG_
       message: `approvals were given but the contract is incomplete; still missing: ${pending.join(", ")}`,
     });
   }
-  if (issues.length === 0) {
-    try {
-      planCleanRoom(args);
-    } catch (err) {
-      if (!(err instanceof ComponentArgsError)) throw err;
-      issues.push(...err.issues.map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message })));
-    }
-  }
-  if (issues.length > 0) throw new StackConfigError(issues);
-  return { config, args, approvals };
+  if (issues.length > 0 || plan === undefined) throw new StackConfigError(issues);
+  return { config, args, plan, approvals };
 }
