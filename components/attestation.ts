@@ -85,7 +85,7 @@ export interface AttestationParts {
  * package's Attestation (pulumi-package/attestation.ts) both call it.
  */
 export function createAttestation(self: pulumi.ComponentResource, name: string, args: AttestationArgs): AttestationParts {
-  throwIfIssues(`Attestation "${name}"`, validateAttestationArgs(args));
+  throwIfIssues(`Attestation "${name}"`, validateAttestationArgs(args), self);
   const expectedEndpoint = expectedAttestationEndpoint(args);
   if (args.choice.kind !== "dedicated") return { endpoint: pulumi.output(expectedEndpoint), expectedEndpoint, providerId: undefined };
 

@@ -15,6 +15,7 @@ import { planCleanRoom, type CleanRoomArgs, type CleanRoomPhase, type CleanRoomP
 import { normalizePrincipal, type PrincipalRef } from "./roles.ts";
 import { SharedStorage } from "./storage.ts";
 import { EnclaveWorkload, type WorkloadStorage } from "./workload.ts";
+import { ComponentArgsError } from "./validation.ts";
 
 export const CLEAN_ROOM_TYPE = "cleanroom:index:CleanRoom";
 
@@ -62,7 +63,12 @@ export interface CleanRoomParts {
  * (pulumi-package/clean-room.ts) call it, so the two register exactly the same resources.
  */
 export function createCleanRoom(self: pulumi.ComponentResource, name: string, args: CleanRoomArgs): CleanRoomParts {
-  const plan = planCleanRoom(args);
+  let plan: CleanRoomPlan;
+  try {
+    plan = planCleanRoom(args);
+  } catch (err) {
+    throw err instanceof ComponentArgsError ? err.forResource(self) : err;
+  }
   const tags = { ...args.tags, [COLLABORATION_TAG]: args.collaboration };
 
   for (const p of args.parties) {

@@ -191,7 +191,7 @@ export interface ConfidentialClusterParts {
  * package's ConfidentialCluster (pulumi-package/cluster.ts) both call it.
  */
 export function createConfidentialCluster(self: pulumi.ComponentResource, name: string, args: ConfidentialClusterArgs): ConfidentialClusterParts {
-  throwIfIssues(`ConfidentialCluster "${name}"`, validateConfidentialClusterArgs(args));
+  throwIfIssues(`ConfidentialCluster "${name}"`, validateConfidentialClusterArgs(args), self);
 
   const controlPlane = new managedidentity.UserAssignedIdentity(
     `${name}-controlplane-identity`,

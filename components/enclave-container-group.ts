@@ -147,7 +147,7 @@ export class EnclaveContainerGroup extends pulumi.ComponentResource {
 
   constructor(name: string, args: EnclaveContainerGroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ENCLAVE_CONTAINER_GROUP_TYPE, name, {}, opts);
-    throwIfIssues(`EnclaveContainerGroup "${name}"`, validateEnclaveContainerGroupArgs(args));
+    throwIfIssues(`EnclaveContainerGroup "${name}"`, validateEnclaveContainerGroupArgs(args), this);
     const hash = contractHash(args.contract);
     this.contractHash = hash;
     this.groupName = args.groupName;

@@ -109,7 +109,7 @@ export interface NetworkParts {
  * Network (pulumi-package/network.ts) both call it.
  */
 export function createNetwork(self: pulumi.ComponentResource, name: string, args: NetworkArgs): NetworkParts {
-  throwIfIssues(`Network "${name}"`, validateNetworkArgs(args));
+  throwIfIssues(`Network "${name}"`, validateNetworkArgs(args), self);
 
   const vnet = new network.VirtualNetwork(
     `${name}-vnet`,

@@ -158,7 +158,7 @@ export interface PartyVaultParts {
  * PartyVault (pulumi-package/party-vault.ts) both call it.
  */
 export function createPartyVault(self: pulumi.ComponentResource, name: string, args: PartyVaultArgs): PartyVaultParts {
-  throwIfIssues(`PartyVault "${name}"`, validatePartyVaultArgs(args));
+  throwIfIssues(`PartyVault "${name}"`, validatePartyVaultArgs(args), self);
   const plan = planKek(args);
   // Names the owner on the resources themselves, for whoever sees them without this component
   // (the policy pack's stack rules, the portal).

@@ -95,7 +95,7 @@ export interface SharedStorageParts {
  * package's SharedStorage (pulumi-package/storage.ts) both call it.
  */
 export function createSharedStorage(self: pulumi.ComponentResource, name: string, args: SharedStorageArgs): SharedStorageParts {
-  throwIfIssues(`SharedStorage "${name}"`, validateSharedStorageArgs(args));
+  throwIfIssues(`SharedStorage "${name}"`, validateSharedStorageArgs(args), self);
   const days = args.deleteRetentionDays ?? 30;
 
   const account = new storage.StorageAccount(

@@ -1,5 +1,6 @@
 // Input validation shared by every component: pure checks that return issues, and one typed error
 // that lists all of them at once (a platform team fixes a config in one pass, not one error per run).
+import * as pulumi from "@pulumi/pulumi";
 import type { ValidationIssue } from "../enclave-app/src/protocol/index.ts";
 
 export type { ValidationIssue };
@@ -12,19 +13,30 @@ export type ComponentErrorCode =
   /** A value reported by Azure differs from the value the program derived and pinned in a policy. */
   | "DEPLOYMENT_MISMATCH";
 
-export class ComponentArgsError extends Error {
+/**
+ * A pulumi.ResourceError: raised inside a component's constructor it names that component, so the
+ * engine reports the failing resource (its URN) rather than a bare stack trace.
+ */
+export class ComponentArgsError extends pulumi.ResourceError {
   readonly code: ComponentErrorCode = "COMPONENT_ARGS_INVALID";
   readonly component: string;
   readonly issues: ValidationIssue[];
 
-  constructor(component: string, issues: ValidationIssue[]) {
+  constructor(component: string, issues: ValidationIssue[], resource?: pulumi.Resource) {
     super(
       `${component}: ${issues.length} invalid argument${issues.length === 1 ? "" : "s"}:\n` +
         issues.map((i) => `  - ${i.path || "(args)"}: ${i.message} [${i.rule}]`).join("\n"),
+      resource,
+      true,
     );
     this.name = "ComponentArgsError";
     this.component = component;
     this.issues = issues;
+  }
+
+  /** The same error, naming the component it was raised for. */
+  forResource(resource: pulumi.Resource): ComponentArgsError {
+    return new ComponentArgsError(this.component, this.issues, resource);
   }
 }
 
@@ -37,9 +49,9 @@ export class DeploymentMismatchError extends Error {
   }
 }
 
-/** Throws a ComponentArgsError when `issues` is not empty. */
-export function throwIfIssues(component: string, issues: ValidationIssue[]): void {
-  if (issues.length > 0) throw new ComponentArgsError(component, issues);
+/** Throws a ComponentArgsError (naming `resource` when given) when `issues` is not empty. */
+export function throwIfIssues(component: string, issues: ValidationIssue[], resource?: pulumi.Resource): void {
+  if (issues.length > 0) throw new ComponentArgsError(component, issues, resource);
 }
 
 /** Collects issues with a path prefix, so nested validators compose. */

@@ -195,7 +195,7 @@ export class EnclaveWorkload extends pulumi.ComponentResource {
 
   constructor(name: string, args: EnclaveWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ENCLAVE_WORKLOAD_TYPE, name, {}, opts);
-    throwIfIssues(`EnclaveWorkload "${name}"`, validateEnclaveWorkloadArgs(args));
+    throwIfIssues(`EnclaveWorkload "${name}"`, validateEnclaveWorkloadArgs(args), this);
 
     const hash = contractHash(args.contract);
     this.contractHash = hash;

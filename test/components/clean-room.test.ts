@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { Network } from "../../components/network.ts";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider.js";
 import { COLLABORATION_TAG, decodeReleasePolicy, contractHash, PARTY_TAG } from "../../enclave-app/src/protocol/index.ts";
 import {
@@ -187,6 +189,29 @@ describe("CleanRoom, phase 2", () => {
     const verified = (await approvedArgs()).approvals!;
     const otherContract = completeArgs({ sql: "SELECT region, count(*) AS n FROM transactions GROUP BY region" });
     expect(() => planCleanRoom({ ...otherContract, approvals: verified })).toThrow(/approvals-not-verified/);
+  });
+
+  it("reports invalid arguments as a pulumi.ResourceError naming the failing component", () => {
+    const err = (() => {
+      try {
+        new CleanRoom("named", completeArgs({ recipients: ["nobody"] }));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ComponentArgsError);
+    expect(pulumi.ResourceError.isInstance(err)).toBe(true);
+    expect((err as pulumi.ResourceError).resource).toBeInstanceOf(CleanRoom);
+    expect((err as ComponentArgsError).issues.map((i) => i.path)).toContain("recipients[0]");
+    // A sub-component names itself the same way.
+    let network: unknown;
+    try {
+      new Network("bad-net", { resourceGroupName: "rg", location: "westeurope", vnetName: "x", nodeSubnetPrefix: "10.0.0.0/8" });
+    } catch (e) {
+      network = e;
+    }
+    expect((network as pulumi.ResourceError).resource).toBeInstanceOf(Network);
   });
 
   it("names missing and invalid approvals in one error", async () => {
