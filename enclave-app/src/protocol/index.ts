@@ -40,10 +40,22 @@ export {
   DATASET_NAME,
   COLLABORATION_NAME,
   PINNED_IMAGE,
-  KEY_VAULT_KEY_ID,
   SIMPLE_COLUMN_TYPES,
   isSupportedColumnType,
 } from "./contract-schema.ts";
+
+export {
+  parseKeyVaultKeyId,
+  tryParseKeyVaultKeyId,
+  isKeyVaultKeyId,
+  parseKeyVaultUrl,
+  formatKeyVaultKeyId,
+  versionlessKeyVaultKeyId,
+  sameKeyVaultKey,
+  KeyIdError,
+  type KeyVaultKeyId,
+  type KeyVaultUrl,
+} from "./key-id.ts";
 
 export {
   signApproval,

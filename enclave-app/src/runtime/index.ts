@@ -1,5 +1,5 @@
 // Programmatic API of the enclave runtime (used by main.ts, the local clean room, the demo and tests).
-export { runCollaboration, outputPrefix, resultBlobName, receiptBlobName, sameKey, type RunOptions, type RunResult } from "./pipeline.ts";
+export { runCollaboration, outputPrefix, resultBlobName, receiptBlobName, type RunOptions, type RunResult } from "./pipeline.ts";
 export {
   RuntimeError,
   AttestationError,
@@ -33,7 +33,7 @@ export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts"
 export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
 export { checkHostdata, describeHostdataMismatch, type HostdataCheck } from "./attest/hostdata.ts";
 export { decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
-export { releaseKey, releaseAndUnwrap, parseKeyId, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
+export { releaseKey, releaseAndUnwrap, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
 export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";
 export { decodeKeyHsm, unwrapKeyHsm, encodeKeyHsm, KeyHsmError, type KeyExportEncryption, type KeyHsm } from "./keyrelease/key-hsm.ts";
 export { aesKeyWrapPad, aesKeyUnwrapPad } from "./keyrelease/aes-kwp.ts";

@@ -17,6 +17,8 @@ import {
   explainDecision,
   hintFor,
   parseContract,
+  parseKeyVaultKeyId,
+  sameKeyVaultKey,
   partySignersMismatch,
   shortValue,
   requiredApprovers,
@@ -42,7 +44,7 @@ import { checkHostdata, describeHostdataMismatch } from "./attest/hostdata.ts";
 import { HostdataMismatchError, KeyReleaseError, RuntimeError, errorMessage, type RuntimeErrorCode, type RuntimeStep } from "./errors.ts";
 import { tokenFingerprint, type RunEvent, type RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
-import { parseKeyId, type KeyReleaseClient } from "./keyrelease/release.ts";
+import type { KeyReleaseClient } from "./keyrelease/release.ts";
 import { retryingKeyClient, retryingToolUnwrap, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
@@ -431,11 +433,11 @@ interface ReleaseForPartyInput {
 /** Obtains the party's unwrapper and unwraps the content keys of all its datasets into the plans. */
 async function releaseForParty(input: ReleaseForPartyInput): Promise<ReceiptKeyRelease> {
   const { party, kekKeyId, plans, opts } = input;
-  const kek = parseKeyId(kekKeyId);
+  const kek = parseKeyVaultKeyId(kekKeyId);
   const unwrapper = await obtainUnwrapper({
     party,
     kekKeyId,
-    versionedKeyId: plans.map((p) => p.encryptionData.WrappedContentKey.KeyId).find((id) => sameKey(id, kekKeyId)),
+    versionedKeyId: plans.map((p) => p.encryptionData.WrappedContentKey.KeyId).find((id) => sameKeyVaultKey(id, kekKeyId)),
     attester: input.unwrapAttester,
     token: input.attestation.token,
     ...(input.keyClientFor ? { keyClient: input.keyClientFor(kek.vaultUrl, party) } : {}),
@@ -514,17 +516,6 @@ async function checkApprovals(contract: Contract, approvals: unknown): Promise<v
   }
 }
 
-/** Same vault and key name; versions must agree when both name one. */
-export function sameKey(a: string, b: string): boolean {
-  try {
-    const x = parseKeyId(a);
-    const y = parseKeyId(b);
-    return x.vaultUrl.toLowerCase() === y.vaultUrl.toLowerCase() && x.name.toLowerCase() === y.name.toLowerCase() && (x.version === undefined || y.version === undefined || x.version === y.version);
-  } catch {
-    return false;
-  }
-}
-
 async function readDatasetMetadata(storage: BlobStore, contract: Contract, spec: DatasetSpec): Promise<DatasetPlan> {
   const { container, blobName } = splitBlobPath(spec.blobPath);
   const props = await storage.getProperties(container, blobName).catch((err: unknown) => {
@@ -541,7 +532,7 @@ async function readDatasetMetadata(storage: BlobStore, contract: Contract, spec:
     throw new RuntimeError("DATASET_METADATA_INVALID", `dataset "${spec.name}": encryptiondata is not usable: ${errorMessage(err)}`, { step: "download", dataset: spec.name, party: spec.owner, cause: err });
   }
   const owner = contract.parties.find((p) => p.name === spec.owner);
-  if (!owner || !sameKey(encryptionData.WrappedContentKey.KeyId, owner.kek.keyId)) {
+  if (!owner || !sameKeyVaultKey(encryptionData.WrappedContentKey.KeyId, owner.kek.keyId)) {
     throw new RuntimeError(
       "DATASET_METADATA_INVALID",
       `dataset "${spec.name}": its content key is wrapped by ${encryptionData.WrappedContentKey.KeyId}, not by its owner "${spec.owner}"'s KEK ${owner?.kek.keyId ?? "(unknown party)"}`,
