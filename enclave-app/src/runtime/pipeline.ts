@@ -35,6 +35,7 @@ import {
   ciphertextLength,
   decryptStream,
   encryptStream,
+  isIntegrityFailure,
   parseEncryptionData,
   serializeEncryptionData,
   type EncryptionData,
@@ -109,7 +110,6 @@ export interface RunResult {
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const INTEGRITY_CODES = new Set(["DIGEST_MISMATCH", "LENGTH_MISMATCH", "TRUNCATED", "TRAILING_DATA", "AUTH_TAG_MISMATCH", "NONCE_INVALID", "REGION_OUT_OF_ORDER", "REGION_TOO_LARGE"]);
 
 export function outputPrefix(contractHash: string, runId: string): string {
   return `${contractHash}/${runId}`;
@@ -569,7 +569,7 @@ async function downloadAndDecrypt(storage: BlobStore, plan: DatasetPlan): Promis
   } catch (err) {
     (input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     const code = (err as { code?: unknown }).code;
-    const integrity = typeof code === "string" && INTEGRITY_CODES.has(code);
+    const integrity = isIntegrityFailure(err);
     throw new RuntimeError(
       integrity ? "DATASET_INTEGRITY" : "DATASET_FETCH_FAILED",
       `dataset "${plan.spec.name}": ${integrity ? `${String(code)}: ` : ""}${errorMessage(err)}`,
