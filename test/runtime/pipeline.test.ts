@@ -457,10 +457,13 @@ describe("runCollaboration in confidential-node mode (AzureAttestSKR flow, fake 
 
 describe("main.ts, the Job entry point", () => {
   const MAIN = resolve(import.meta.dirname, "../../enclave-app/src/runtime/main.ts");
+  // The runtime does not import the local clean room; its entry point hands the local clients in.
+  const LOCAL_MAIN = resolve(import.meta.dirname, "../../enclave-app/src/local/enclave-main.ts");
 
   async function job(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+      const entry = env["CLEANROOM_ATTESTER"] === "local" ? LOCAL_MAIN : MAIN;
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [entry], { env: { PATH: process.env["PATH"] ?? "", ...env } });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

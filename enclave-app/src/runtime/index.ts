@@ -52,4 +52,4 @@ export { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob
 export { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
 export { blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
 export { readConfig, type RuntimeConfig, type AttesterChoice } from "./config.ts";
-export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters } from "./adapters.ts";
+export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters, type LocalKeyVaultAccess, type AdapterFactories } from "./adapters.ts";
