@@ -19,7 +19,7 @@ import { ccePolicyHostdata, contractHash, formatPartySigners, parsePartySigners 
 import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
-import { verifyReceipt } from "../../enclave-app/src/runtime/receipt/verify.ts";
+import { verifyReceipt } from "../../enclave-app/src/receipt/index.ts";
 import { parseKeyVaultKeyId as parseKeyId } from "../../enclave-app/src/protocol/key-id.ts";
 import { blobStoreFromServiceClient, type BlobStore } from "../../enclave-app/src/runtime/storage/blob-store.ts";
 import { makeContract, makeParty, type TestParty } from "./helpers/contract.ts";

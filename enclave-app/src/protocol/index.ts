@@ -112,6 +112,8 @@ export {
   type ConditionTrace,
 } from "./release-policy-evaluate.ts";
 export { explainDecision, hintFor, shortValue } from "./release-policy-explain.ts";
+export { checkHostdata, describeHostdataMismatch, type HostdataCheck } from "./hostdata.ts";
+export { decodeJwtClaims, clientPayloadNonceOf, looksLikeJwt, tokenBindsKey, tokenBindsNonce } from "./token-claims.ts";
 
 // Azure facts the components and the policy pack must agree on.
 export {

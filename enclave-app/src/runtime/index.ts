@@ -31,8 +31,6 @@ export {
 export { SidecarAttester, type SidecarAttesterOptions } from "./attest/sidecar.ts";
 export { CvmSkrAttester, type CvmSkrAttesterOptions } from "./attest/cvm-skr.ts";
 export { LocalAttester, type LocalAttesterOptions, type SimulatedTokenRequest, type InProcessAuthority } from "./attest/local.ts";
-export { checkHostdata, describeHostdataMismatch, type HostdataCheck } from "./attest/hostdata.ts";
-export { decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce } from "./attest/claims.ts";
 export { releaseKey, releaseAndUnwrap, type KeyReleaseClient, type ReleasedKey } from "./keyrelease/release.ts";
 export { verifyReleaseJws, ReleaseJwsError, type VerifyReleaseJwsOptions } from "./keyrelease/verify-jws.ts";
 export { decodeKeyHsm, unwrapKeyHsm, encodeKeyHsm, KeyHsmError, type KeyExportEncryption, type KeyHsm } from "./keyrelease/key-hsm.ts";
@@ -43,9 +41,22 @@ export { toCsv } from "./sql/csv.ts";
 export { applyPrivacyRules, type GuardedResult, type PrivacyRulesInput } from "./privacy/guard.ts";
 export { buildReceipt, type BuildReceiptInput } from "./receipt/build.ts";
 export { signReceipt, receiptSigningPayload } from "./receipt/sign.ts";
-export { verifyReceipt, type VerifyReceiptOptions, type ReceiptVerification, type ReceiptCheck, type ReceiptFailure } from "./receipt/verify.ts";
-export { fetchAuthorityJwks, type JsonWebKeySet } from "./receipt/jwks.ts";
-export type { Receipt, ReceiptBody, ReceiptOutput, ReceiptDataset, ReceiptKeyRelease } from "./receipt/types.ts";
+// The receipt verifier and format live in enclave-app/src/receipt (the runtime writes receipts, parties verify them); re-exported for callers of this API.
+export {
+  verifyReceipt,
+  fetchAuthorityJwks,
+  type VerifyReceiptOptions,
+  type ReceiptVerification,
+  type ReceiptCheck,
+  type ReceiptFailure,
+  type JsonWebKeySet,
+  type Receipt,
+  type ReceiptBody,
+  type ReceiptOutput,
+  type ReceiptDataset,
+  type ReceiptKeyRelease,
+} from "../receipt/index.ts";
+export { checkHostdata, describeHostdataMismatch, decodeJwtClaims, clientPayloadNonceOf, tokenBindsKey, tokenBindsNonce, type HostdataCheck } from "../protocol/index.ts";
 export { withRetry, retryDelay, RetryExhaustedError, AZURE_AUTHORIZATION_RETRY, LOCAL_AUTHORIZATION_RETRY, NO_RETRY, type RetryPolicyOptions, type RetryNotice } from "./retry/policy.ts";
 export { storageAuthorizationPending, keyVaultAuthorizationPending } from "./retry/authorization.ts";
 export { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";

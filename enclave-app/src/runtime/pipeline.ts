@@ -20,7 +20,7 @@ import { RuntimeError, type RuntimeStep } from "./errors.ts";
 import type { RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import type { KeyReleaseClient } from "./keyrelease/release.ts";
-import type { Receipt, ReceiptOutput } from "./receipt/types.ts";
+import type { Receipt, ReceiptOutput } from "../receipt/index.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";

@@ -17,6 +17,7 @@ import { generateKeyPairSync, createHash, type KeyObject, type JsonWebKey } from
 import type { Claims, IsolationMode } from "../../protocol/index.ts";
 import type { KeyWrapAlgorithm } from "../../envelope/index.ts";
 import { unwrapKeyHsm } from "../keyrelease/key-hsm.ts";
+import type { AttesterKind, ReceiptKeyBinding } from "../../receipt/format.ts";
 
 export interface RuntimeKeys {
   encryption: { publicJwk: JsonWebKey; kid: string };
@@ -28,10 +29,8 @@ export interface Attestation {
   claims: Claims;
 }
 
-/** How a verifier finds the receipt signing key inside the attestation token. */
-export type ReceiptKeyBinding = "runtime-keys" | "client-payload-nonce";
-
-export type AttesterKind = "sidecar" | "cvm-skr" | "local";
+/** How the receipt key is bound and which attester made the token are part of the receipt format. */
+export type { AttesterKind, ReceiptKeyBinding } from "../../receipt/format.ts";
 
 /** One wrapped content key to unwrap with a party's KEK. */
 export interface WrappedContentKey {
@@ -154,11 +153,4 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 
-/**
- * The nonce that binds a receipt signing key to an attestation whose runtime data the enclave does
- * not control (confidential-node mode): the key's thumbprint, prefixed so it cannot be confused with
- * any other nonce use.
- */
-export function receiptKeyNonce(signingJwk: JsonWebKey): string {
-  return `cleanroom-receipt-key.${jwkThumbprint(signingJwk)}`;
-}
+export { receiptKeyNonce } from "../../receipt/key-binding.ts";

@@ -3,9 +3,8 @@
 // (x-ms-sevsnpvm-hostdata) before any vault is asked. The token is also evaluated locally against
 // the contract's release policy: a failure is only a warning here (Key Vault decides), but it
 // explains a later 403.
-import { buildReleasePolicy, evaluateReleasePolicy, explainDecision, type Contract, type PolicyDecision } from "../../protocol/index.ts";
+import { buildReleasePolicy, checkHostdata, describeHostdataMismatch, evaluateReleasePolicy, explainDecision, type Contract, type PolicyDecision } from "../../protocol/index.ts";
 import { receiptKeyNonce, type Attestation, type Attester } from "../attest/attester.ts";
-import { checkHostdata, describeHostdataMismatch } from "../attest/hostdata.ts";
 import { HostdataMismatchError } from "../errors.ts";
 import { tokenFingerprint } from "../events.ts";
 import type { RunReporter } from "./reporter.ts";

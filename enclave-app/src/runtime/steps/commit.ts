@@ -6,7 +6,7 @@
 import { RuntimeError, errorMessage } from "../errors.ts";
 import { buildReceipt, type BuildReceiptInput } from "../receipt/build.ts";
 import { signReceipt } from "../receipt/sign.ts";
-import type { Receipt, ReceiptOutput } from "../receipt/types.ts";
+import type { Receipt, ReceiptOutput } from "../../receipt/index.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { receiptBlobName } from "./output-names.ts";
 import type { RunReporter } from "./reporter.ts";

@@ -11,7 +11,7 @@ import type { KeyExportEncryption } from "../keyrelease/key-hsm.ts";
 import type { KeyReleaseClient } from "../keyrelease/release.ts";
 import { retryingKeyClient, retryingToolUnwrap, type ReleaseRetryNotice } from "../keyrelease/retrying-client.ts";
 import { obtainUnwrapper } from "../keyrelease/unwrappers.ts";
-import type { ReceiptKeyRelease } from "../receipt/types.ts";
+import type { ReceiptKeyRelease } from "../../receipt/index.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "../retry/policy.ts";
 import type { AttestedEnclave } from "./attest.ts";
 import type { InspectedDataset } from "./inspect.ts";
