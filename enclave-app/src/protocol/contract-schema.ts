@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { JsonWebKey } from "node:crypto";
 import { checkKekJwk, checkSigningJwk, type JwkProblem } from "./jwk.ts";
 import { HEX64 } from "./attestation-requirements.ts";
-import { formatPath, isRecord } from "./issues.ts";
+import { IssueList, formatPath, isRecord } from "./issues.ts";
 import { isKeyVaultKeyId } from "./key-id.ts";
 import type { ValidationIssue } from "./types.ts";
 
@@ -180,7 +180,7 @@ function describeType(value: unknown): string {
 export function schemaIssues(input: unknown): ValidationIssue[] {
   const result = contractSchema.safeParse(input);
   if (result.success) return [];
-  const out: ValidationIssue[] = [];
+  const out = new IssueList({ keepDuplicates: true });
   for (const issue of result.error.issues) {
     const segs = issue.path.filter((s): s is string | number => typeof s !== "symbol");
     const path = formatPath(segs);
@@ -218,5 +218,5 @@ export function schemaIssues(input: unknown): ValidationIssue[] {
         out.push({ path, rule: issue.code, message: issue.message });
     }
   }
-  return out;
+  return out.items;
 }

@@ -12,6 +12,7 @@ import {
   type Approvals,
   type Contract,
   type PartySigners,
+  type ValidationIssue,
 } from "../../protocol/index.ts";
 import type { Attester } from "../attest/attester.ts";
 import { RuntimeError, errorMessage } from "../errors.ts";
@@ -49,7 +50,7 @@ function loadContract(input: unknown): Contract {
   try {
     return parseContract(input);
   } catch (err) {
-    const issues = (err as { issues?: { path: string; rule: string; message: string }[] }).issues;
+    const issues = (err as { issues?: ValidationIssue[] }).issues;
     const summary = issues?.length ? `${issues.length} issue(s): ${issues.slice(0, 5).map((i) => `${i.path} [${i.rule}] ${i.message}`).join("; ")}` : errorMessage(err);
     throw new RuntimeError("CONTRACT_INVALID", `the contract is invalid: ${summary}`, { step: "load", cause: err });
   }
