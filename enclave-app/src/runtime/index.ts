@@ -64,3 +64,14 @@ export { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retryin
 export { blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
 export { readConfig, type RuntimeConfig, type AttesterChoice } from "./config.ts";
 export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters, type LocalKeyVaultAccess, type AdapterFactories } from "./adapters.ts";
+// The pipeline's named steps, each usable alone (runCollaboration runs them in order).
+export { createRunReporter, type RunReporter, type StepEvent } from "./steps/reporter.ts";
+export { verifyContract, checkRunMatchesContract, type VerifyInput, type VerifiedContract } from "./steps/verify.ts";
+export { attestEnclave, type AttestInput, type AttestedEnclave } from "./steps/attest.ts";
+export { inspectDatasets, type InspectInput, type InspectedDataset } from "./steps/inspect.ts";
+export { releaseKeys, zeroContentKeys, type ReleaseInput, type ReleasedKeys, type ContentKeys } from "./steps/release.ts";
+export { loadDatasets, type LoadInput, type LoadedDataset } from "./steps/load.ts";
+export { compute, type ComputeInput } from "./steps/compute.ts";
+export { guard, type GuardInput } from "./steps/guard.ts";
+export { seal, type SealInput, type SealedResult } from "./steps/seal.ts";
+export { commitOutputs, type CommitInput, type Committed } from "./steps/commit.ts";
