@@ -3,6 +3,7 @@
 // collaboration, the party and a naming seed. Rules: learn.microsoft.com/azure/azure-resource-manager/
 // management/resource-name-rules (Key Vault, Storage, AKS, Attestation, containers).
 import { createHash } from "node:crypto";
+import { formatKeyVaultKeyId } from "../enclave-app/src/protocol/index.ts";
 
 export const NAME_RULES = {
   /** Key Vault: 3-24, alphanumerics and hyphens, starts with a letter, ends with a letter or digit, no "--". */
@@ -97,7 +98,7 @@ export function vaultUri(name: string): string {
 
 /** Versionless key id: what the contract pins and what Key Vault resolves to the current version. */
 export function versionlessKeyId(vault: string, key: string): string {
-  return `https://${vault}.${VAULT_DNS_SUFFIX}/keys/${key}`;
+  return formatKeyVaultKeyId({ vaultUrl: `https://${vault}.${VAULT_DNS_SUFFIX}`, name: key });
 }
 
 export function blobEndpoint(account: string): string {

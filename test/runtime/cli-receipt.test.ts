@@ -11,7 +11,7 @@ import { contractHash } from "../../enclave-app/src/protocol/index.ts";
 import { generateRuntimeKeys, runtimeDataFor } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { buildReceipt } from "../../enclave-app/src/runtime/receipt/build.ts";
 import { signReceipt } from "../../enclave-app/src/runtime/receipt/sign.ts";
-import type { Receipt } from "../../enclave-app/src/runtime/receipt/types.ts";
+import type { Receipt } from "../../enclave-app/src/receipt/index.ts";
 import { makeContract, makeParty } from "./helpers/contract.ts";
 
 const BIN = resolve(import.meta.dirname, "../../enclave-app/bin/cleanroom.ts");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wrapContentKey } from "../../enclave-app/src/envelope/index.ts";
 import { receiptKeyNonce } from "../../enclave-app/src/runtime/attest/attester.ts";
-import { clientPayloadNonceOf } from "../../enclave-app/src/runtime/attest/claims.ts";
+import { clientPayloadNonceOf } from "../../enclave-app/src/protocol/index.ts";
 import {
   CvmSkrAttester,
   decodeSingleUnwrapOutput,

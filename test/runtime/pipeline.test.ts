@@ -19,8 +19,8 @@ import { ccePolicyHostdata, contractHash, formatPartySigners, parsePartySigners 
 import { HostdataMismatchError, RuntimeError } from "../../enclave-app/src/runtime/errors.ts";
 import type { RunEvent } from "../../enclave-app/src/runtime/events.ts";
 import { runCollaboration, type RunOptions } from "../../enclave-app/src/runtime/pipeline.ts";
-import { verifyReceipt } from "../../enclave-app/src/runtime/receipt/verify.ts";
-import { parseKeyId } from "../../enclave-app/src/runtime/keyrelease/release.ts";
+import { verifyReceipt } from "../../enclave-app/src/receipt/index.ts";
+import { parseKeyVaultKeyId as parseKeyId } from "../../enclave-app/src/protocol/key-id.ts";
 import { blobStoreFromServiceClient, type BlobStore } from "../../enclave-app/src/runtime/storage/blob-store.ts";
 import { makeContract, makeParty, type TestParty } from "./helpers/contract.ts";
 import { installFakeTools } from "./helpers/fake-tools.ts";
@@ -457,10 +457,13 @@ describe("runCollaboration in confidential-node mode (AzureAttestSKR flow, fake 
 
 describe("main.ts, the Job entry point", () => {
   const MAIN = resolve(import.meta.dirname, "../../enclave-app/src/runtime/main.ts");
+  // The runtime does not import the local clean room; its entry point hands the local clients in.
+  const LOCAL_MAIN = resolve(import.meta.dirname, "../../enclave-app/src/local/enclave-main.ts");
 
   async function job(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN], { env: { PATH: process.env["PATH"] ?? "", ...env } });
+      const entry = env["CLEANROOM_ATTESTER"] === "local" ? LOCAL_MAIN : MAIN;
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [entry], { env: { PATH: process.env["PATH"] ?? "", ...env } });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

@@ -7,8 +7,7 @@ import { contractHash, type Contract } from "../../enclave-app/src/protocol/inde
 import { generateRuntimeKeys, generateSigningKey, receiptKeyNonce, runtimeDataFor, type RuntimeKeys } from "../../enclave-app/src/runtime/attest/attester.ts";
 import { buildReceipt } from "../../enclave-app/src/runtime/receipt/build.ts";
 import { signReceipt } from "../../enclave-app/src/runtime/receipt/sign.ts";
-import type { Receipt } from "../../enclave-app/src/runtime/receipt/types.ts";
-import { verifyReceipt, type ReceiptCheck, type VerifyReceiptOptions } from "../../enclave-app/src/runtime/receipt/verify.ts";
+import { verifyReceipt, type Receipt, type ReceiptCheck, type VerifyReceiptOptions } from "../../enclave-app/src/receipt/index.ts";
 import { makeContract, makeParty } from "./helpers/contract.ts";
 
 const AUTHORITY = "https://cleanroomtest.weu.attest.azure.net";

@@ -4,7 +4,7 @@ import { formatPartySigners, parsePartySigners } from "../protocol/index.ts";
 import type { RunEvent } from "../runtime/events.ts";
 import { RuntimeError } from "../runtime/errors.ts";
 import type { RunResult } from "../runtime/pipeline.ts";
-import { verifyReceipt } from "../runtime/receipt/verify.ts";
+import { verifyReceipt } from "../receipt/index.ts";
 import type { DemoOptions } from "./args.ts";
 import { ENCLAVE_PRINCIPAL, startLocalCleanRoom, type LocalCleanRoom } from "./cleanroom.ts";
 import { writeContainerPolicy, type ContainerPolicy } from "./container-policy.ts";

@@ -2,10 +2,9 @@
 // an enclave started with another policy may run any code, including code that skips that check.
 // This asks every party's vault directly with such an enclave's token, as that code would, to show
 // that the parties' release policies (x-ms-sevsnpvm-hostdata pinned) are what actually keeps the keys.
-import type { Contract } from "../protocol/index.ts";
+import { parseKeyVaultKeyId, type Contract } from "../protocol/index.ts";
 import { localCredential, localKeyClient } from "../local/local-clients.ts";
 import { LocalAttester } from "../runtime/attest/local.ts";
-import { parseKeyId } from "../runtime/keyrelease/release.ts";
 import { ENCLAVE_PRINCIPAL, type LocalCleanRoom } from "./cleanroom.ts";
 
 export interface VaultAnswer {
@@ -25,7 +24,7 @@ export async function askVaultsDirectly(opts: { room: LocalCleanRoom; contract: 
   const answers: VaultAnswer[] = [];
   for (const party of contract.parties) {
     if (!contract.datasets.some((d) => d.owner === party.name)) continue;
-    const key = parseKeyId(party.kek.keyId);
+    const key = parseKeyVaultKeyId(party.kek.keyId);
     const client = localKeyClient({ url: key.vaultUrl, caCertPem: room.ca.certPem }, credential);
     try {
       // A release here would be a failure of the demo; the signed response is dropped unread.

@@ -41,18 +41,43 @@ export class EnvelopeError extends Error {
   }
 }
 
-/** Codes that mean "the data or its key failed verification" rather than "the input was unusable". */
-export const VERIFICATION_FAILURE_CODES: ReadonlySet<EnvelopeErrorCode> = new Set<EnvelopeErrorCode>([
-  "KEY_UNWRAP_FAILED",
-  "KEY_PREFIX_MISMATCH",
-  "NONCE_INVALID",
-  "REGION_OUT_OF_ORDER",
-  "AUTH_TAG_MISMATCH",
-  "TRUNCATED",
-  "TRAILING_DATA",
-  "DIGEST_MISMATCH",
-  "LENGTH_MISMATCH",
-]);
+/**
+ * What each code means for a caller: "integrity" — the data, its metadata or its key failed
+ * verification (tampered, truncated, swapped, another blob or key); "input" — the input or the
+ * options were unusable. A Record, so a new code cannot be added without being classified here.
+ */
+const ERROR_CLASS: Record<EnvelopeErrorCode, "integrity" | "input"> = {
+  METADATA_MALFORMED: "input",
+  METADATA_UNSUPPORTED: "input",
+  // A region larger than any writer produces can only come from altered metadata.
+  REGION_TOO_LARGE: "integrity",
+  OPTIONS_INVALID: "input",
+  KEY_INVALID: "input",
+  KEY_UNWRAP_FAILED: "integrity",
+  KEY_PREFIX_MISMATCH: "integrity",
+  NONCE_INVALID: "integrity",
+  REGION_OUT_OF_ORDER: "integrity",
+  AUTH_TAG_MISMATCH: "integrity",
+  TRUNCATED: "integrity",
+  TRAILING_DATA: "integrity",
+  DIGEST_MISMATCH: "integrity",
+  LENGTH_MISMATCH: "integrity",
+};
+
+/** Every code an EnvelopeError can carry. */
+export const ENVELOPE_ERROR_CODES: readonly EnvelopeErrorCode[] = Object.keys(ERROR_CLASS) as EnvelopeErrorCode[];
+
+/**
+ * The one list of integrity failures: codes that mean "the data or its key failed verification"
+ * rather than "the input was unusable". The enclave runtime reports these as DATASET_INTEGRITY.
+ */
+export const INTEGRITY_FAILURE_CODES: ReadonlySet<EnvelopeErrorCode> = new Set(ENVELOPE_ERROR_CODES.filter((c) => ERROR_CLASS[c] === "integrity"));
+
+/** Whether an error carries an integrity failure code (by code, so errors passed along a stream pipeline count too). */
+export function isIntegrityFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && INTEGRITY_FAILURE_CODES.has(code as EnvelopeErrorCode);
+}
 
 export function isEnvelopeError(error: unknown): error is EnvelopeError {
   return error instanceof EnvelopeError;

@@ -2,7 +2,7 @@
  * Azure Storage client-side encryption v2 / v2.1 ("CSE v2"), the format the Python, Java and .NET
  * storage SDKs write, implemented on node:crypto. See docs/encryption.md.
  */
-export { EnvelopeError, VERIFICATION_FAILURE_CODES, isEnvelopeError, type EnvelopeErrorCode, type EnvelopeErrorDetails } from "./errors.ts";
+export { EnvelopeError, ENVELOPE_ERROR_CODES, INTEGRITY_FAILURE_CODES, isIntegrityFailure, isEnvelopeError, type EnvelopeErrorCode, type EnvelopeErrorDetails } from "./errors.ts";
 export {
   CONTENT_KEY_LENGTH,
   DEFAULT_REGION_SIZE,

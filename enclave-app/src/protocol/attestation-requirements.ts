@@ -1,5 +1,5 @@
 import type { IsolationMode, ValidationIssue } from "./types.ts";
-import { isRecord, joinPath } from "./issues.ts";
+import { IssueList, isRecord, joinPath } from "./issues.ts";
 
 export const ISOLATION_MODES: readonly IsolationMode[] = ["confidential-node", "confidential-container"];
 
@@ -63,7 +63,7 @@ export function authorityProblem(authority: unknown): { rule: string; message: s
  * contract, "" for the policy builder's own input).
  */
 export function checkAttestationRequirements(input: unknown, base: string): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
+  const issues = new IssueList({ keepDuplicates: true });
   const at = (key: string) => joinPath(base, key);
   if (!isRecord(input)) {
     return [{ path: base, rule: "type", message: "attestation requirements must be an object {authority, mode, hostdata?, policyHash?, confcomVersion?}" }];
@@ -126,5 +126,5 @@ export function checkAttestationRequirements(input: unknown, base: string): Vali
   for (const key of Object.keys(input)) {
     if (!known.has(key)) issues.push({ path: at(key), rule: "unknown-field", message: `unknown field ${JSON.stringify(key)}` });
   }
-  return issues;
+  return issues.items;
 }

@@ -5,7 +5,8 @@ import { z } from "zod";
 import type { JsonWebKey } from "node:crypto";
 import { checkKekJwk, checkSigningJwk, type JwkProblem } from "./jwk.ts";
 import { HEX64 } from "./attestation-requirements.ts";
-import { formatPath, isRecord } from "./issues.ts";
+import { IssueList, formatPath, isRecord } from "./issues.ts";
+import { isKeyVaultKeyId } from "./key-id.ts";
 import type { ValidationIssue } from "./types.ts";
 
 export const CONTRACT_VERSION = "1.0";
@@ -18,8 +19,6 @@ export const SIMPLE_COLUMN_TYPES = ["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "D
 const DECIMAL_TYPE = /^DECIMAL\((\d{1,2}),(\d{1,2})\)$/;
 /** An image reference pinned by digest; a tag alone can be moved to other code. */
 export const PINNED_IMAGE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
-/** https://<vault host>/keys/<name>[/<version>] as Key Vault prints key ids. */
-export const KEY_VAULT_KEY_ID = /^https:\/\/[^/\s?#]+\/keys\/[0-9A-Za-z-]{1,127}(\/[0-9A-Za-z]{1,64})?$/;
 /** Azure container name rules: 3-63 chars, lower-case letters, digits, single hyphens inside. */
 const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 export const MAX_SQL_LENGTH = 256 * 1024;
@@ -96,7 +95,7 @@ const partySchema = z.strictObject({
     keyId: z
       .string()
       .superRefine(
-        rule("bad-key-id", (v: string) => KEY_VAULT_KEY_ID.test(v), (v) => `keyId ${JSON.stringify(v)} must be a Key Vault key id https://<vault>/keys/<name>[/<version>]`),
+        rule("bad-key-id", (v: string) => isKeyVaultKeyId(v), (v) => `keyId ${JSON.stringify(v)} must be a Key Vault key id https://<vault>/keys/<name>[/<version>]`),
       ),
     publicKey: jwkSchema(checkKekJwk),
   }),
@@ -181,7 +180,7 @@ function describeType(value: unknown): string {
 export function schemaIssues(input: unknown): ValidationIssue[] {
   const result = contractSchema.safeParse(input);
   if (result.success) return [];
-  const out: ValidationIssue[] = [];
+  const out = new IssueList({ keepDuplicates: true });
   for (const issue of result.error.issues) {
     const segs = issue.path.filter((s): s is string | number => typeof s !== "symbol");
     const path = formatPath(segs);
@@ -219,5 +218,5 @@ export function schemaIssues(input: unknown): ValidationIssue[] {
         out.push({ path, rule: issue.code, message: issue.message });
     }
   }
-  return out;
+  return out.items;
 }

@@ -16,7 +16,7 @@ export function validateContract(input: unknown): { ok: true; contract: Contract
     issues.add("", "type", `a contract must be a JSON object, not ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}`);
     return { ok: false, issues: issues.items };
   }
-  for (const issue of schemaIssues(input)) issues.add(issue.path, issue.rule, issue.message);
+  issues.addAll(schemaIssues(input));
   semanticIssues(input, issues);
   if (issues.items.length > 0) return { ok: false, issues: issues.items };
   return { ok: true, contract: input as unknown as Contract };

@@ -40,10 +40,22 @@ export {
   DATASET_NAME,
   COLLABORATION_NAME,
   PINNED_IMAGE,
-  KEY_VAULT_KEY_ID,
   SIMPLE_COLUMN_TYPES,
   isSupportedColumnType,
 } from "./contract-schema.ts";
+
+export {
+  parseKeyVaultKeyId,
+  tryParseKeyVaultKeyId,
+  isKeyVaultKeyId,
+  parseKeyVaultUrl,
+  formatKeyVaultKeyId,
+  versionlessKeyVaultKeyId,
+  sameKeyVaultKey,
+  KeyIdError,
+  type KeyVaultKeyId,
+  type KeyVaultUrl,
+} from "./key-id.ts";
 
 export {
   signApproval,
@@ -111,6 +123,8 @@ export {
   type ConditionTrace,
 } from "./release-policy-evaluate.ts";
 export { explainDecision, hintFor, shortValue } from "./release-policy-explain.ts";
+export { checkHostdata, describeHostdataMismatch, type HostdataCheck } from "./hostdata.ts";
+export { decodeJwtClaims, clientPayloadNonceOf, looksLikeJwt, tokenBindsKey, tokenBindsNonce } from "./token-claims.ts";
 
 // Azure facts the components and the policy pack must agree on.
 export {

@@ -1,3 +1,6 @@
+// The one set of helpers that build `{path, rule, message}` issue lists on the protocol side (contract
+// schema and semantics, attestation requirements, release-policy grammar); the enclave runtime and the
+// CLI read those lists. (components/validation.ts keeps the IaC side's own, for component args.)
 import type { ValidationIssue } from "./types.ts";
 
 export type PathSegment = string | number;
@@ -17,16 +20,33 @@ export function joinPath(base: string, child: PathSegment): string {
   return base === "" ? child : `${base}.${child}`;
 }
 
-/** Collects issues without duplicates (the schema and the semantic pass may both see one problem). */
+/**
+ * Collects issues in order. By default a second issue with the same path and rule is dropped (the
+ * schema and the semantic pass may both see one problem); `keepDuplicates` keeps every one, for
+ * checkers that report each occurrence.
+ */
 export class IssueList {
   readonly items: ValidationIssue[] = [];
   readonly #seen = new Set<string>();
+  readonly #keepDuplicates: boolean;
+
+  constructor(opts: { keepDuplicates?: boolean } = {}) {
+    this.#keepDuplicates = opts.keepDuplicates ?? false;
+  }
 
   add(path: string, rule: string, message: string): void {
     const key = `${path}\u0000${rule}`;
-    if (this.#seen.has(key)) return;
+    if (!this.#keepDuplicates && this.#seen.has(key)) return;
     this.#seen.add(key);
     this.items.push({ path, rule, message });
+  }
+
+  push(issue: ValidationIssue): void {
+    this.add(issue.path, issue.rule, issue.message);
+  }
+
+  addAll(issues: Iterable<ValidationIssue>): void {
+    for (const issue of issues) this.push(issue);
   }
 }
 

@@ -3,7 +3,7 @@
 // {version: "1.0.0", anyOf: [authority...]}, an authority is {authority, allOf | anyOf}, and a
 // condition is a claim condition with exactly one operator, or a nested allOf / anyOf.
 import { authorityProblem } from "./attestation-requirements.ts";
-import { isRecord, joinPath } from "./issues.ts";
+import { IssueList, isRecord, joinPath } from "./issues.ts";
 import type { ClaimOperator, ValidationIssue } from "./types.ts";
 
 export const RELEASE_POLICY_VERSION = "1.0.0";
@@ -40,11 +40,15 @@ function keyHint(key: string, expected: readonly string[]): string {
 }
 
 class Checker {
-  readonly issues: ValidationIssue[] = [];
+  readonly #issues = new IssueList({ keepDuplicates: true });
   count = 0;
 
+  get issues(): ValidationIssue[] {
+    return this.#issues.items;
+  }
+
   add(path: string, rule: string, message: string): void {
-    this.issues.push({ path, rule, message });
+    this.#issues.add(path, rule, message);
   }
 
   conditionList(value: unknown, path: string, depth: number): void {

@@ -1,4 +1,6 @@
 // Builds the pipeline's adapters from the Job configuration. Azure and local wiring differ only here.
+// The runtime never imports the local clean room (enclave-app/src/local, absent from the image):
+// its Key Vault clients are handed in by the local entry point (local/enclave-main.ts).
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import type { IsolationMode } from "../protocol/index.ts";
@@ -27,8 +29,21 @@ export interface AttestationTarget {
   hostdata?: string;
 }
 
-export async function buildAdapters(config: RuntimeConfig, target: AttestationTarget): Promise<RuntimeAdapters> {
-  return config.attester === "local" ? buildLocalAdapters(config, target) : buildAzureAdapters(config, target);
+/**
+ * How the enclave reaches the local clean room's Key Vault stand-in: a KeyClient that trusts only
+ * the local CA, authenticated as `principal`. Supplied by enclave-app/src/local.
+ */
+export interface LocalKeyVaultAccess {
+  keyClient(vault: { url: string; caCertPem: string }, principal: string): KeyReleaseClient;
+}
+
+export interface AdapterFactories {
+  /** Needed only with CLEANROOM_ATTESTER=local. */
+  localKeyVault?: LocalKeyVaultAccess;
+}
+
+export async function buildAdapters(config: RuntimeConfig, target: AttestationTarget, factories: AdapterFactories = {}): Promise<RuntimeAdapters> {
+  return config.attester === "local" ? buildLocalAdapters(config, target, factories.localKeyVault) : buildAzureAdapters(config, target);
 }
 
 /**
@@ -76,7 +91,14 @@ export async function buildAzureAdapters(config: RuntimeConfig, target: Attestat
  * Local clean room run out of process: the local authority by URL, the Key Vault stand-in through
  * the local clients (which trust the local CA only), Azurite by connection string.
  */
-export async function buildLocalAdapters(config: RuntimeConfig, target: AttestationTarget): Promise<RuntimeAdapters> {
+export async function buildLocalAdapters(config: RuntimeConfig, target: AttestationTarget, localKeyVault?: LocalKeyVaultAccess): Promise<RuntimeAdapters> {
+  if (!localKeyVault) {
+    // The enclave image ships runtime, protocol and envelope only; the local entry point supplies the rest.
+    throw new ConfigError(
+      "CLEANROOM_ATTESTER",
+      `"local" needs the local clean room's Key Vault clients: run enclave-app/src/local/enclave-main.ts, not the enclave image's entry point (the image does not include enclave-app/src/local)`,
+    );
+  }
   if (!config.localCaFile || !config.storageConnectionString) {
     throw new Error("local adapters need CLEANROOM_LOCAL_CA_FILE and CLEANROOM_STORAGE_CONNECTION_STRING");
   }
@@ -91,11 +113,7 @@ export async function buildLocalAdapters(config: RuntimeConfig, target: Attestat
     }
   }
   const { BlobServiceClient } = await import("@azure/storage-blob");
-  const { localKeyClient, localCredential } = await import("../local/local-clients.ts").catch((err: unknown) => {
-    // The enclave image ships runtime, protocol and envelope only.
-    throw new ConfigError("CLEANROOM_ATTESTER", `"local" needs the local clean room modules (enclave-app/src/local), which this installation does not include: ${(err as Error).message}`);
-  });
-  const credential = localCredential(config.localPrincipal ?? "enclave");
+  const principal = config.localPrincipal ?? "enclave";
   const clients = new Map<string, KeyReleaseClient>();
   return {
     attester: new LocalAttester({
@@ -107,7 +125,7 @@ export async function buildLocalAdapters(config: RuntimeConfig, target: Attestat
     keyClientFor: (vaultUrl) => {
       let client = clients.get(vaultUrl);
       if (!client) {
-        client = localKeyClient({ url: vaultUrl, caCertPem }, credential);
+        client = localKeyVault.keyClient({ url: vaultUrl, caCertPem }, principal);
         clients.set(vaultUrl, client);
       }
       return client;

@@ -3,7 +3,7 @@
 // non-zero exit status (2: configuration, 1: the run failed).
 import { readFile } from "node:fs/promises";
 import { ENCLAVE_ENV } from "../protocol/index.ts";
-import { buildAdapters } from "./adapters.ts";
+import { buildAdapters, type AdapterFactories } from "./adapters.ts";
 import { readConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigError, RuntimeError, errorMessage } from "./errors.ts";
 import { jsonLineSink } from "./events.ts";
@@ -36,14 +36,18 @@ function authorizationRetryOf(config: RuntimeConfig): RetryPolicyOptions {
   return config.authorizationRetrySeconds !== undefined ? { ...base, maxElapsedMs: config.authorizationRetrySeconds * 1000 } : base;
 }
 
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Runs one collaboration from the Job environment. `factories` carries what the runtime does not
+ * build itself (the local clean room's clients, passed in by local/enclave-main.ts).
+ */
+export async function main(env: NodeJS.ProcessEnv = process.env, factories: AdapterFactories = {}): Promise<number> {
   const log = jsonLineSink((line) => process.stdout.write(line));
   let config: RuntimeConfig | undefined;
   try {
     config = readConfig(env);
     const contract = await readJsonFile(config.contractPath, ENCLAVE_ENV.contract);
     const approvals = await readJsonFile(config.approvalsPath, ENCLAVE_ENV.approvals);
-    const adapters = await buildAdapters(config, attestationTargetOf(contract));
+    const adapters = await buildAdapters(config, attestationTargetOf(contract), factories);
     const result = await runCollaboration({
       contract,
       approvals,

@@ -8,7 +8,7 @@
 // Every accessor reads props lazily, so a rule touches only what it needs; an unknown value during
 // preview surfaces as the engine's "can't run during preview" for that rule alone.
 import type { PolicyResource } from "@pulumi/policy";
-import { ENCLAVE_ENV, normalizeAuthority, partyOfInputContainer, PARTY_TAG } from "../../../enclave-app/src/protocol/index.ts";
+import { ENCLAVE_ENV, normalizeAuthority, PARTY_TAG, parseKeyVaultUrl, partyOfInputContainer, tryParseKeyVaultKeyId } from "../../../enclave-app/src/protocol/index.ts";
 import { keyOfScope, parseArmScope, vaultOfScope, type ArmScope } from "../arm-id.ts";
 import { AzureTypes, ComponentTypes, KubernetesTypes, STACK_TYPE } from "../resource-types.ts";
 import { roleGuid } from "../roles.ts";
@@ -18,14 +18,17 @@ import { podTemplateOf, WORKLOAD_TYPES } from "../pod-spec.ts";
 const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
 const lower = (value: string) => value.toLowerCase();
 
-/** The host label of https://<label>.vault.azure.net/keys/<key>[/<version>]. */
+/**
+ * The vault (host label) and key of a key id https://<label>.vault.azure.net/keys/<key>[/<version>],
+ * or the vault alone of a vault URI; parsed by the protocol's one key-id parser.
+ */
 function vaultOfKeyUri(uri: unknown): { vault: string; key?: string } | undefined {
   const text = str(uri);
   if (!text) return undefined;
+  const id = tryParseKeyVaultKeyId(text);
+  if (id) return { vault: id.vaultName, key: id.name };
   try {
-    const url = new URL(text);
-    const key = /^\/keys\/([^/]+)/.exec(url.pathname)?.[1];
-    return { vault: url.hostname.split(".")[0]!, key };
+    return { vault: parseKeyVaultUrl(text).vaultName };
   } catch {
     return undefined;
   }

@@ -20,7 +20,7 @@ import {
   type KeyWrapAlgorithm,
   type NonceScheme,
 } from "../../envelope/index.ts";
-import { KEY_VAULT_KEY_ID } from "../../protocol/index.ts";
+import { isKeyVaultKeyId } from "../../protocol/index.ts";
 import { loadKey } from "../keys.ts";
 import { CliError, writeFilesAtomically } from "../output.ts";
 import { createProgress } from "../progress.ts";
@@ -92,7 +92,7 @@ export async function runEncrypt(input: string, opts: EncryptCommandOptions): Pr
   const keyId = opts.keyId.trim();
   // The enclave unwraps a dataset only if this id names its owner's KEK as the contract does; a
   // typo here would surface only at run time, as a dataset whose key belongs to nobody.
-  if (!KEY_VAULT_KEY_ID.test(keyId)) {
+  if (!isKeyVaultKeyId(keyId)) {
     throw new CliError("OPTIONS_INVALID", `--key-id "${keyId}" is not a Key Vault key id https://<vault host>/keys/<name>[/<version>]`);
   }
   const kek = await loadKey(opts.key, "public");

@@ -7,8 +7,7 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { parseContract, type Contract } from "../../protocol/index.ts";
-import { verifyReceipt, type VerifyReceiptOptions } from "../../runtime/receipt/verify.ts";
-import { isJwks } from "../../runtime/receipt/jwks.ts";
+import { isJwks, verifyReceipt, type VerifyReceiptOptions } from "../../receipt/index.ts";
 import { CliError, EXIT_VERIFICATION_FAILED } from "../output.ts";
 
 interface VerifyCommandOptions {

@@ -13,10 +13,11 @@
 // The receipt signing key is bound to the attestation either in the runtime data (`x-ms-runtime.keys`,
 // flow a) or, when the runtime data belongs to the vTPM (flow b), through the client payload nonce
 // (`x-ms-runtime.client-payload.nonce` = RFC 7638 thumbprint of the signing key).
-import { generateKeyPairSync, createHash, type KeyObject, type JsonWebKey } from "node:crypto";
-import type { Claims, IsolationMode } from "../../protocol/index.ts";
+import { generateKeyPairSync, type KeyObject, type JsonWebKey } from "node:crypto";
+import { jwkThumbprint, type Claims, type IsolationMode } from "../../protocol/index.ts";
 import type { KeyWrapAlgorithm } from "../../envelope/index.ts";
 import { unwrapKeyHsm } from "../keyrelease/key-hsm.ts";
+import type { AttesterKind, ReceiptKeyBinding } from "../../receipt/format.ts";
 
 export interface RuntimeKeys {
   encryption: { publicJwk: JsonWebKey; kid: string };
@@ -28,10 +29,8 @@ export interface Attestation {
   claims: Claims;
 }
 
-/** How a verifier finds the receipt signing key inside the attestation token. */
-export type ReceiptKeyBinding = "runtime-keys" | "client-payload-nonce";
-
-export type AttesterKind = "sidecar" | "cvm-skr" | "local";
+/** How the receipt key is bound and which attester made the token are part of the receipt format. */
+export type { AttesterKind, ReceiptKeyBinding } from "../../receipt/format.ts";
 
 /** One wrapped content key to unwrap with a party's KEK. */
 export interface WrappedContentKey {
@@ -141,24 +140,6 @@ export function runtimeDataFor(keys: RuntimeKeys, opts: { includeEncryptionKey?:
   return { keys: list };
 }
 
-/** RFC 7638 JWK thumbprint (SHA-256, base64url) over the required members of an RSA or EC public key. */
-export function jwkThumbprint(jwk: JsonWebKey): string {
-  let members: Record<string, string | undefined>;
-  if (jwk.kty === "EC") members = { crv: jwk.crv, kty: "EC", x: jwk.x, y: jwk.y };
-  else if (jwk.kty === "RSA") members = { e: jwk.e, kty: "RSA", n: jwk.n };
-  else throw new TypeError(`jwkThumbprint: unsupported key type ${String(jwk.kty)}`);
-  for (const [k, v] of Object.entries(members)) {
-    if (typeof v !== "string") throw new TypeError(`jwkThumbprint: public key lacks member "${k}"`);
-  }
-  // Members are already in lexicographic order; JSON.stringify keeps insertion order.
-  return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
-}
-
-/**
- * The nonce that binds a receipt signing key to an attestation whose runtime data the enclave does
- * not control (confidential-node mode): the key's thumbprint, prefixed so it cannot be confused with
- * any other nonce use.
- */
-export function receiptKeyNonce(signingJwk: JsonWebKey): string {
-  return `cleanroom-receipt-key.${jwkThumbprint(signingJwk)}`;
-}
+// The protocol's RFC 7638 thumbprint (the party-signer pin and the receipt-key nonce use it too).
+export { jwkThumbprint };
+export { receiptKeyNonce } from "../../receipt/key-binding.ts";

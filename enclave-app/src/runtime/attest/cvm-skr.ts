@@ -28,7 +28,7 @@
 import type { Claims, IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, KeyReleaseError, scrubSecrets } from "../errors.ts";
 import { generateSigningKey, receiptKeyNonce, type Attestation, type Attester, type RuntimeKeys, type UnwrapContentKeysRequest, type WrappedContentKey } from "./attester.ts";
-import { decodeJwtClaims, tokenBindsNonce } from "./claims.ts";
+import { decodeJwtClaims, tokenBindsNonce } from "../../protocol/index.ts";
 import { runTool, toolEnvironment, ToolLaunchError, type ToolResult } from "./run-tool.ts";
 
 export interface CvmSkrAttesterOptions {

@@ -1,6 +1,9 @@
 // Bounded exponential-backoff retry for the loopback/HTTPS JSON calls attesters make, in the style of
 // the Azure SDK's exponentialRetryPolicy: retry transient failures (connection errors, 408, 429, 5xx),
 // never client errors, and give up after `maxRetries` with the last failure.
+import type { HttpJsonResponse, JsonRequester } from "../../receipt/https-json.ts";
+
+export type { HttpJsonResponse, JsonRequester };
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 3). */
@@ -13,12 +16,6 @@ export interface RetryOptions {
   timeoutMs?: number;
 }
 
-export interface HttpJsonResponse {
-  status: number;
-  body: unknown;
-  /** Raw text when the body was not JSON. */
-  text: string;
-}
 
 export class HttpRequestError extends Error {
   readonly status?: number;
@@ -48,7 +45,6 @@ export function backoffDelay(attempt: number, opts: RetryOptions, random: () => 
   return Math.min(cap, Math.round(exp * (0.8 + 0.4 * random())));
 }
 
-export type JsonRequester = (url: string, body: unknown, timeoutMs: number) => Promise<HttpJsonResponse>;
 
 /** POST a JSON body with global fetch; the default requester for plain-HTTP loopback services. */
 export const fetchJsonRequester: JsonRequester = async (url, body, timeoutMs) => {

@@ -7,10 +7,10 @@ import type { JsonWebKey } from "node:crypto";
 import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
 import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
-import { decodeJwtClaims, looksLikeJwt } from "./claims.ts";
+import { decodeJwtClaims, looksLikeJwt } from "../../protocol/index.ts";
 import { ccePolicyHostdata } from "../../protocol/index.ts";
 import { postJsonWithRetry, type RetryOptions } from "./http-retry.ts";
-import { httpsJsonRequester } from "./https-json.ts";
+import { httpsJsonRequester } from "../../receipt/https-json.ts";
 
 /** The subset of the local authority's TokenRequest this attester fills in (see local/attestation-authority.ts). */
 export interface SimulatedTokenRequest {

@@ -9,7 +9,7 @@
 import type { IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, errorMessage, scrubSecrets } from "../errors.ts";
 import { EphemeralKeyAttester, runtimeDataFor, type Attestation, type Attester, type EphemeralKeyMaterial } from "./attester.ts";
-import { decodeJwtClaims, looksLikeJwt, tokenBindsKey } from "./claims.ts";
+import { decodeJwtClaims, looksLikeJwt, tokenBindsKey } from "../../protocol/index.ts";
 import { HttpRequestError, postJsonWithRetry, type JsonRequester, type RetryOptions, type Sleep } from "./http-retry.ts";
 
 export interface SidecarAttesterOptions {

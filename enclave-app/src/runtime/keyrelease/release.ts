@@ -5,36 +5,12 @@ import { createPublicKey, type KeyObject, type X509Certificate, type JsonWebKey 
 import { KeyReleaseError, errorMessage, scrubSecrets } from "../errors.ts";
 import { verifyReleaseJws, ReleaseJwsError } from "./verify-jws.ts";
 import { KeyHsmError, type KeyExportEncryption } from "./key-hsm.ts";
+import { parseKeyVaultKeyId, sameKeyVaultKey, tryParseKeyVaultKeyId } from "../../protocol/index.ts";
 
 /** The part of @azure/keyvault-keys KeyClient the release needs. */
 export interface KeyReleaseClient {
   readonly vaultUrl: string;
   releaseKey(name: string, targetAttestationToken: string, options?: { version?: string; algorithm?: string; nonce?: string }): Promise<{ value: string }>;
-}
-
-export interface ParsedKeyId {
-  vaultUrl: string;
-  vaultHost: string;
-  name: string;
-  version?: string;
-}
-
-/** Splits `https://<vault>/keys/<name>[/<version>]`. */
-export function parseKeyId(keyId: string): ParsedKeyId {
-  let url: URL;
-  try {
-    url = new URL(keyId);
-  } catch {
-    throw new TypeError(`key id "${keyId}" is not a URL`);
-  }
-  const m = /^\/keys\/([0-9A-Za-z-]+)(?:\/([0-9A-Za-z]+))?\/?$/.exec(url.pathname);
-  if (!m) throw new TypeError(`key id "${keyId}" is not of the form https://<vault>/keys/<name>[/<version>]`);
-  return {
-    vaultUrl: `${url.protocol}//${url.host}`,
-    vaultHost: url.hostname.replace(/^\[|\]$/g, ""),
-    name: m[1] as string,
-    ...(m[2] !== undefined ? { version: m[2] } : {}),
-  };
 }
 
 export interface ReleaseKeyOptions {
@@ -105,7 +81,7 @@ export interface ReleasedKey {
 }
 
 export async function releaseAndUnwrap(opts: ReleaseAndUnwrapOptions): Promise<ReleasedKey> {
-  const parsed = parseKeyId(opts.keyId);
+  const parsed = parseKeyVaultKeyId(opts.keyId);
   const ctx = { vault: parsed.vaultUrl, ...(opts.party !== undefined ? { party: opts.party } : {}) };
   const jws = await releaseKey(opts.keyClient, parsed, opts.token, opts);
   let released: ReleasedKeyPayload;
@@ -116,8 +92,9 @@ export async function releaseAndUnwrap(opts: ReleaseAndUnwrapOptions): Promise<R
     const reason = err instanceof ReleaseJwsError ? ` [${err.reason}]` : "";
     throw new KeyReleaseError("RELEASE_RESPONSE_INVALID", `${who(opts.party)}release response from ${parsed.vaultUrl} for "${parsed.name}" rejected${reason}: ${errorMessage(err)}`, { ...ctx, cause: err });
   }
-  const releasedName = safeKeyName(released.kid);
-  if (releasedName !== parsed.name || (parsed.version !== undefined && !released.kid.endsWith(`/${parsed.version}`))) {
+  // Same vault, name and (when one was asked for) version, by the protocol's one comparison of key ids.
+  const releasedId = tryParseKeyVaultKeyId(released.kid);
+  if (!releasedId || !sameKeyVaultKey(releasedId, parsed) || (parsed.version !== undefined && releasedId.version === undefined)) {
     throw new KeyReleaseError("KEY_MISMATCH", `${who(opts.party)}Key Vault released "${released.kid}" but "${opts.keyId}" was requested`, ctx);
   }
   let privateKey: KeyObject;
@@ -135,14 +112,6 @@ export async function releaseAndUnwrap(opts: ReleaseAndUnwrapOptions): Promise<R
 
 function who(party: string | undefined): string {
   return party !== undefined ? `party "${party}": ` : "";
-}
-
-function safeKeyName(kid: string): string | undefined {
-  try {
-    return parseKeyId(kid).name;
-  } catch {
-    return undefined;
-  }
 }
 
 function samePublicKey(privateKey: KeyObject, publicJwk: JsonWebKey): boolean {

@@ -8,7 +8,8 @@ import { decodeUnwrappedContentKey, unwrapContentKey, type CseProtocol } from ".
 import type { Attester, WrappedContentKey } from "../attest/attester.ts";
 import { KeyReleaseError, RuntimeError, errorMessage } from "../errors.ts";
 import type { KeyExportEncryption } from "./key-hsm.ts";
-import { parseKeyId, releaseAndUnwrap, type KeyReleaseClient } from "./release.ts";
+import { parseKeyVaultKeyId, sameKeyVaultKey } from "../../protocol/index.ts";
+import { releaseAndUnwrap, type KeyReleaseClient } from "./release.ts";
 
 /** Length of a CSE v2 unwrapped value: 8-byte protocol prefix + 32-byte content key. */
 export const CSE_UNWRAPPED_LENGTH = 40;
@@ -70,11 +71,11 @@ export async function obtainUnwrapper(opts: ObtainUnwrapperOptions): Promise<Con
 }
 
 function pickVersionedKeyId(opts: ObtainUnwrapperOptions): string {
-  const contract = parseKeyId(opts.kekKeyId);
+  const contract = parseKeyVaultKeyId(opts.kekKeyId);
   if (contract.version !== undefined) return opts.kekKeyId;
   if (opts.versionedKeyId !== undefined) {
-    const hinted = parseKeyId(opts.versionedKeyId);
-    if (hinted.vaultUrl === contract.vaultUrl && hinted.name === contract.name && hinted.version !== undefined) return opts.versionedKeyId;
+    const hinted = parseKeyVaultKeyId(opts.versionedKeyId);
+    if (hinted.version !== undefined && sameKeyVaultKey(hinted, contract)) return opts.versionedKeyId;
   }
   throw new KeyReleaseError("KEY_RELEASE_FAILED", `party "${opts.party}": the contract's KEK id ${opts.kekKeyId} has no version and no dataset names one; AzureAttestSKR needs a versioned key URL`, {
     party: opts.party,

@@ -3,7 +3,7 @@
 import type { JsonWebKey } from "node:crypto";
 import type { Contract } from "../../protocol/index.ts";
 import type { Attester } from "../attest/attester.ts";
-import { RECEIPT_TYPE, RECEIPT_VERSION, type ReceiptBody, type ReceiptDataset, type ReceiptKeyRelease, type ReceiptOutput } from "./types.ts";
+import { RECEIPT_TYPE, RECEIPT_VERSION, type ReceiptBody, type ReceiptDataset, type ReceiptKeyRelease, type ReceiptOutput } from "../../receipt/format.ts";
 
 export interface BuildReceiptInput {
   contract: Contract;

@@ -2,14 +2,9 @@
 // ES256 key over the RFC 8785 canonical JSON of every receipt member except `signature`.
 import type { KeyObject } from "node:crypto";
 import { CompactSign } from "jose";
-import { canonicalJson } from "../../protocol/index.ts";
-import { RECEIPT_JWS_TYPE, type Receipt, type ReceiptBody } from "./types.ts";
+import { RECEIPT_JWS_TYPE, receiptSigningPayload, type Receipt, type ReceiptBody } from "../../receipt/format.ts";
 
-/** The bytes the signature covers. */
-export function receiptSigningPayload(receipt: ReceiptBody | Receipt | Record<string, unknown>): Uint8Array {
-  const { signature: _signature, ...body } = receipt as Record<string, unknown>;
-  return new TextEncoder().encode(canonicalJson(body));
-}
+export { receiptSigningPayload };
 
 export async function signReceipt(body: ReceiptBody, signingKey: KeyObject, kid: string): Promise<Receipt> {
   const jws = await new CompactSign(receiptSigningPayload(body)).setProtectedHeader({ alg: "ES256", kid, typ: RECEIPT_JWS_TYPE }).sign(signingKey);

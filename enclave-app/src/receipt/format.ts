@@ -1,9 +1,16 @@
-// The receipt: what the enclave did, signed by an ephemeral key that the attestation token binds.
-// It is the commit marker of a run (written last) and can be verified offline by anyone.
+// The receipt format: what the enclave did, signed by an ephemeral key that the attestation token
+// binds. It is the commit marker of a run (written last) and can be verified offline by anyone. The
+// enclave runtime writes it (runtime/receipt/build.ts, sign.ts), parties check it (verify.ts): both
+// read the format, the signing payload and the key binding from this folder only.
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
-import type { IsolationMode } from "../../protocol/index.ts";
-import type { AttesterKind, ReceiptKeyBinding } from "../attest/attester.ts";
+import { canonicalJson, type IsolationMode } from "../protocol/index.ts";
+
+/** How a verifier finds the receipt signing key inside the attestation token. */
+export type ReceiptKeyBinding = "runtime-keys" | "client-payload-nonce";
+
+/** Which attester produced the token (recorded in the receipt). */
+export type AttesterKind = "sidecar" | "cvm-skr" | "local";
 
 export const RECEIPT_TYPE = "cleanroom-receipt";
 export const RECEIPT_VERSION = "1.0";
@@ -88,3 +95,9 @@ export const receiptSchema = z.looseObject({
   privacy: z.looseObject({ minGroupSize: z.number().int().min(2), countColumn: z.string(), rowsReleased: count, rowsSuppressed: count }),
   signature: z.string().regex(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/),
 });
+
+/** The bytes the signature covers: the RFC 8785 canonical JSON of every member except `signature`. */
+export function receiptSigningPayload(receipt: ReceiptBody | Receipt | Record<string, unknown>): Uint8Array {
+  const { signature: _signature, ...body } = receipt as Record<string, unknown>;
+  return new TextEncoder().encode(canonicalJson(body));
+}

@@ -1,8 +1,9 @@
 // Reading an attestation token's claims. Decoding here does not verify the signature: Key Vault
 // verifies tokens at release time and receipt verifiers check them against the authority's JWKS.
 import type { JsonWebKey } from "node:crypto";
-import { getClaim, MaaClaims, runtimeKeys, type Claims } from "../../protocol/index.ts";
-import { jwkThumbprint } from "./attester.ts";
+import { getClaim, MaaClaims, runtimeKeys } from "./claims.ts";
+import { jwkThumbprint } from "./party-signers.ts";
+import type { Claims } from "./types.ts";
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 

@@ -3,7 +3,9 @@
 // policy the group was started with) must equal the contract's `attestation.hostdata` (the policy the
 // parties approved). Every party's release policy pins the same value, so Key Vault would refuse a
 // mismatch anyway; checking it here first means no vault is even asked, and the error says why.
-import { getClaim, MaaClaims, shortValue, type AttestationRequirements, type Claims } from "../../protocol/index.ts";
+import { getClaim, MaaClaims } from "./claims.ts";
+import { shortValue } from "./release-policy-explain.ts";
+import type { AttestationRequirements, Claims } from "./types.ts";
 
 export type HostdataCheck =
   | { ok: true }

@@ -5,13 +5,22 @@
 // are verified long after MAA's 8-hour tokens expire.
 import { createHash, createPublicKey, type JsonWebKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
-import { buildReleasePolicy, contractHash, evaluateReleasePolicy, explainDecision, type Claims, type Contract } from "../../protocol/index.ts";
-import { receiptKeyNonce } from "../attest/attester.ts";
-import { decodeJwtClaims, tokenBindsKey, tokenBindsNonce } from "../attest/claims.ts";
-import { checkHostdata, describeHostdataMismatch } from "../attest/hostdata.ts";
+import {
+  buildReleasePolicy,
+  checkHostdata,
+  contractHash,
+  decodeJwtClaims,
+  describeHostdataMismatch,
+  evaluateReleasePolicy,
+  explainDecision,
+  tokenBindsKey,
+  tokenBindsNonce,
+  type Claims,
+  type Contract,
+} from "../protocol/index.ts";
+import { RECEIPT_JWS_TYPE, receiptSchema, receiptSigningPayload, type Receipt } from "./format.ts";
 import { candidateKeys, fetchAuthorityJwks, isJwks, type JsonWebKeySet } from "./jwks.ts";
-import { receiptSigningPayload } from "./sign.ts";
-import { RECEIPT_JWS_TYPE, receiptSchema, type Receipt } from "./types.ts";
+import { receiptKeyNonce } from "./key-binding.ts";
 
 export type ReceiptCheck =
   | "shape"

@@ -2,7 +2,16 @@
 // the local clean room's servers use a CA that only their callers trust.
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
-import type { HttpJsonResponse, JsonRequester } from "./http-retry.ts";
+
+export interface HttpJsonResponse {
+  status: number;
+  body: unknown;
+  /** Raw text when the body was not JSON. */
+  text: string;
+}
+
+/** Sends `body` as JSON and reads the JSON answer (what an attester's retry loop calls). */
+export type JsonRequester = (url: string, body: unknown, timeoutMs: number) => Promise<HttpJsonResponse>;
 
 export interface HttpsJsonOptions {
   /** PEM CA certificate(s) to trust instead of the system roots. */

@@ -2,7 +2,7 @@
 // carry only `x5c`); OpenID-style authorities (the local one) at jwks_uri of
 // {authority}/.well-known/openid-configuration. Both are tried.
 import { X509Certificate, createPublicKey, type JsonWebKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
-import { getJson } from "../attest/https-json.ts";
+import { getJson } from "./https-json.ts";
 
 export interface JsonWebKeySet {
   keys: JsonWebKey[];
