@@ -14,6 +14,7 @@ import {
   POLICY_HASH,
   ccePolicyHostdata,
   contractHash,
+  minGroupSizeProblem,
   validateContract,
   type AttestationRequirements,
   type ColumnSpec,
@@ -314,9 +315,8 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     if (args.recipients.indexOf(r) !== i) out.add(`recipients[${i}]`, "duplicate-recipient", `recipient "${r}" is listed twice`);
   });
   const privacy = args.privacy;
-  if (!privacy || !Number.isInteger(privacy.minGroupSize) || privacy.minGroupSize < 2) {
-    out.add("privacy.minGroupSize", "k-too-small", `minGroupSize (k) must be an integer >= 2; got ${String(privacy?.minGroupSize)}`);
-  }
+  const kProblem = minGroupSizeProblem(privacy?.minGroupSize);
+  if (kProblem) out.add("privacy.minGroupSize", "k-too-small", kProblem.message);
   if (privacy && !(privacy.allowedColumns ?? []).includes(privacy.countColumn)) {
     out.add("privacy.allowedColumns", "count-column-not-allowed", `allowedColumns must include the count column "${privacy.countColumn}"`);
   }

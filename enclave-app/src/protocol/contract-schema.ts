@@ -120,10 +120,23 @@ const datasetSchema = z.strictObject({
   ),
 });
 
+/** The smallest minimum group size (k) any contract may set: k = 1 releases single individuals. */
+export const MIN_GROUP_SIZE = 2;
+
+/**
+ * The one rule for k, for every phase and process: the contract schema, the components (before the
+ * contract exists), the enclave's privacy guard and the receipt format all ask it.
+ */
+export function minGroupSizeProblem(k: unknown): { rule: "k-not-integer" | "k-too-small"; message: string } | undefined {
+  if (typeof k !== "number" || !Number.isInteger(k)) return { rule: "k-not-integer", message: `minGroupSize (k) must be an integer; got ${String(k)}` };
+  if (k < MIN_GROUP_SIZE) return { rule: "k-too-small", message: `minGroupSize (k) must be at least ${MIN_GROUP_SIZE}; got ${k} (k = 1 releases single individuals)` };
+  return undefined;
+}
+
 const privacySchema = z.strictObject({
   minGroupSize: z.number().superRefine((k, ctx) => {
-    if (!Number.isInteger(k)) fail(ctx, "k-not-integer", `minGroupSize (k) must be an integer; got ${k}`);
-    else if (k < 2) fail(ctx, "k-too-small", `minGroupSize (k) must be at least 2; got ${k} (k = 1 releases single individuals)`);
+    const problem = minGroupSizeProblem(k);
+    if (problem) fail(ctx, problem.rule, problem.message);
   }),
   countColumn: z.string().superRefine(rule("empty-column", (v: string) => v.trim() !== "", "countColumn must name an output column")),
   allowedColumns: z

@@ -42,6 +42,8 @@ export {
   PINNED_IMAGE,
   SIMPLE_COLUMN_TYPES,
   isSupportedColumnType,
+  MIN_GROUP_SIZE,
+  minGroupSizeProblem,
 } from "./contract-schema.ts";
 
 export {

@@ -4,7 +4,7 @@
 // read the format, the signing payload and the key binding from this folder only.
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
-import { canonicalJson, type IsolationMode } from "../protocol/index.ts";
+import { canonicalJson, MIN_GROUP_SIZE, minGroupSizeProblem, type IsolationMode } from "../protocol/index.ts";
 
 /** How a verifier finds the receipt signing key inside the attestation token. */
 export type ReceiptKeyBinding = "runtime-keys" | "client-payload-nonce";
@@ -92,7 +92,7 @@ export const receiptSchema = z.looseObject({
   outputs: z.array(
     z.looseObject({ recipient: z.string(), container: z.string(), blobName: z.string().min(1), ciphertextSha256: hex64, ciphertextLength: count }),
   ),
-  privacy: z.looseObject({ minGroupSize: z.number().int().min(2), countColumn: z.string(), rowsReleased: count, rowsSuppressed: count }),
+  privacy: z.looseObject({ minGroupSize: z.number().refine((k) => minGroupSizeProblem(k) === undefined, { message: `minGroupSize must be an integer >= ${MIN_GROUP_SIZE}` }), countColumn: z.string(), rowsReleased: count, rowsSuppressed: count }),
   signature: z.string().regex(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/),
 });
 

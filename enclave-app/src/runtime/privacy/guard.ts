@@ -3,6 +3,7 @@
 //  - the count column must be present and of an integer type (refuse otherwise);
 //  - rows whose count is below k (or NULL) are dropped and only counted.
 // Errors name columns and rules, never values.
+import { minGroupSizeProblem } from "../../protocol/index.ts";
 import { PrivacyError } from "../errors.ts";
 import type { JsonValue, SqlResult } from "../sql/runner.ts";
 
@@ -30,9 +31,8 @@ function countOf(value: JsonValue | undefined): bigint | undefined {
 }
 
 export function applyPrivacyRules(result: SqlResult, rules: PrivacyRulesInput): GuardedResult {
-  if (!Number.isInteger(rules.minGroupSize) || rules.minGroupSize < 2) {
-    throw new PrivacyError("min-group-size", `privacy.minGroupSize must be an integer >= 2, got ${rules.minGroupSize}`);
-  }
+  const kProblem = minGroupSizeProblem(rules.minGroupSize);
+  if (kProblem) throw new PrivacyError("min-group-size", `privacy.${kProblem.message}`);
   const names = result.columns.map((c) => c.name);
   const seen = new Set<string>();
   for (const name of names) {
