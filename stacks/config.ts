@@ -132,14 +132,10 @@ const valueSchemas = {
 
 type Schemas = typeof valueSchemas;
 export type StackConfig = { [K in keyof Schemas]: z.output<Schemas[K]> };
-export type ConfigKey = keyof Schemas;
+type ConfigKey = keyof Schemas;
 export const CONFIG_KEYS = Object.keys(valueSchemas) as ConfigKey[];
 /** Keys whose values are plain strings; all others are structured (JSON). */
 const STRING_KEYS = new Set<ConfigKey>(["collaboration", "location", "tenantId", "namingSeed", "isolationMode", "enclaveImage", "sql"]);
-
-export function fullKey(key: string, path = "", namespace = CONFIG_NAMESPACE): string {
-  return fullKeyIn(key, path, namespace);
-}
 
 function fullKeyIn(key: string, path: string, namespace: string): string {
   return `${namespace}:${key}${path && !path.startsWith("[") ? "." : ""}${path}`;
@@ -150,10 +146,6 @@ function formatPath(segments: readonly PropertyKey[]): string {
 }
 
 /** Config key for a CleanRoomArgs or contract issue path ("parties[0].name" -> "<ns>:parties[0].name"). */
-export function keyForArgsPath(path: string, namespace = CONFIG_NAMESPACE): string {
-  return keyForArgsPathIn(path, namespace);
-}
-
 function keyForArgsPathIn(path: string, namespace: string): string {
   const contractPath = path.startsWith("contract.") ? path.slice("contract.".length) : undefined;
   let p = contractPath ?? path;
