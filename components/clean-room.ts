@@ -298,55 +298,13 @@ export function cleanRoomRegisteredOutputs(room: CleanRoomParts): pulumi.Inputs 
   };
 }
 
-export class CleanRoom extends pulumi.ComponentResource implements CleanRoomParts {
-  readonly plan: CleanRoomPlan;
-  readonly phase: CleanRoomPhase;
-  readonly resourceGroupName: pulumi.Output<string>;
-  // The cluster outputs are undefined in confidential-container mode, which creates no cluster.
-  readonly clusterName: pulumi.Output<string> | undefined;
-  readonly clusterId: pulumi.Output<string> | undefined;
-  readonly oidcIssuerUrl: pulumi.Output<string> | undefined;
-  /** Secret. */
-  readonly kubeconfig: pulumi.Output<string> | undefined;
-  readonly parties: Record<string, PartyOutputs>;
-  readonly storageAccountName: string;
-  readonly blobEndpoint: string;
-  readonly attestationEndpoint: pulumi.Output<string>;
-  readonly releasePolicy: ReleasePolicy;
-  readonly releasePolicyDigest: string;
-  readonly contract: Contract | undefined;
-  readonly contractJson: string | undefined;
-  readonly contractHash: string | undefined;
-  readonly resultLocation: string | undefined;
-  readonly workload: EnclaveWorkload | undefined;
-  /** Confidential-container mode, once approved: the enclave's container group. */
-  readonly enclaveGroup: EnclaveContainerGroup | undefined;
-  /** Confidential-container mode: the user-assigned identity the enclave runs as. */
-  readonly enclaveIdentityPrincipalId: pulumi.Output<string> | undefined;
-
+// CleanRoom's fields are exactly CleanRoomParts (declaration merging), assigned from createCleanRoom().
+export interface CleanRoom extends CleanRoomParts {}
+export class CleanRoom extends pulumi.ComponentResource {
   constructor(name: string, args: CleanRoomArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLEAN_ROOM_TYPE, name, {}, opts);
     const room = createCleanRoom(this, name, args);
-    this.plan = room.plan;
-    this.phase = room.phase;
-    this.resourceGroupName = room.resourceGroupName;
-    this.clusterName = room.clusterName;
-    this.clusterId = room.clusterId;
-    this.oidcIssuerUrl = room.oidcIssuerUrl;
-    this.kubeconfig = room.kubeconfig;
-    this.parties = room.parties;
-    this.storageAccountName = room.storageAccountName;
-    this.blobEndpoint = room.blobEndpoint;
-    this.attestationEndpoint = room.attestationEndpoint;
-    this.releasePolicy = room.releasePolicy;
-    this.releasePolicyDigest = room.releasePolicyDigest;
-    this.contract = room.contract;
-    this.contractJson = room.contractJson;
-    this.contractHash = room.contractHash;
-    this.resultLocation = room.resultLocation;
-    this.workload = room.workload;
-    this.enclaveGroup = room.enclaveGroup;
-    this.enclaveIdentityPrincipalId = room.enclaveIdentityPrincipalId;
+    Object.assign(this, room);
     this.registerOutputs(cleanRoomRegisteredOutputs(room));
   }
 }

@@ -5,7 +5,7 @@
 // this repository's program gets.
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AzureProvider } from "@pulumi/azure-native/provider.js";
-import { verifyContractApprovals, type CleanRoomArgs, type CleanRoomParts, type VerifiedApprovals } from "../components/index.ts";
+import { verifyContractApprovals, type CleanRoomArgs, type CleanRoomParts, type PartyOutputs, type VerifiedApprovals } from "../components/index.ts";
 import { requiredApprovers } from "../enclave-app/src/protocol/index.ts";
 import type { LoadedStackConfig } from "./config.ts";
 
@@ -42,13 +42,8 @@ export async function prepareCleanRoomArgs(loaded: LoadedStackConfig, options: P
   return { ...args, approvals: verified };
 }
 
-export interface CollaborationPartyOutputs {
-  vaultName: string;
-  vaultUri: pulumi.Output<string>;
-  keyName: string;
-  keyId: string;
-  keyUriWithVersion: pulumi.Output<string>;
-  inputContainer: string;
+export interface CollaborationPartyOutputs extends PartyOutputs {
+  /** Where the party uploads its ciphertext: <blob endpoint>/<input container>/. */
   uploadPrefix: string;
 }
 
