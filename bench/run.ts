@@ -78,6 +78,29 @@ function runWorker(spec: WorkerSpec): Promise<WorkerResult> {
   });
 }
 
+/**
+ * The enclave and the baseline must have computed the same thing: the enclave's released plus
+ * suppressed rows equal the baseline's result rows, for every run of the same collaboration.
+ */
+export function resultChecks(measurements: readonly MeasurementRecord[]): { what: string; ok: boolean }[] {
+  const out: { what: string; ok: boolean }[] = [];
+  const groups = new Map<string, Set<number>>();
+  for (const m of measurements) {
+    if (m.kind !== "pipeline" && m.kind !== "duckdb") continue;
+    const key = `${m.parties} parties, ${m.format}`;
+    const set = groups.get(key) ?? new Set<number>();
+    for (const s of m.samples) {
+      const d = s.detail ?? {};
+      set.add(m.kind === "pipeline" ? Number(d["rowsReleased"]) + Number(d["rowsSuppressed"]) : Number(d["resultRows"]));
+    }
+    groups.set(key, set);
+  }
+  for (const [key, set] of groups) {
+    out.push({ what: `${key}: enclave and DuckDB result rows ${[...set].join(" / ")}${set.size === 1 ? " (agree)" : " (DISAGREE)"}`, ok: set.size === 1 });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) {
@@ -102,6 +125,8 @@ async function main(): Promise<void> {
   }
 
   const measurements = variants.map((v) => v.record);
+  const checks = resultChecks(measurements);
+  for (const c of checks) if (!c.ok) log(`WARNING: ${c.what}`);
   const vers = await versions();
   const machine = { ...machineAtStart, loadavgAtEnd: machineInfo().loadavg };
   const ctx = { cores: machine.cores, cpuModel: machine.cpuModel, memoryBytes: machine.memoryBytes, versions: vers, rows: args.rows, runs: args.runs, warmup: args.warmup, threads: args.threads, memoryLimit: args.memoryLimit };
@@ -122,12 +147,13 @@ async function main(): Promise<void> {
       ...m,
       summary: { ms: summarize(m.samples.map((s) => s.ms)), maxRssKiB: summarize(m.samples.map((s) => s.maxRssKiB)) },
     })),
+    checks,
     report,
   };
   const out = resolve(args.out);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${report}\n\nresults: ${out}\n`);
+  process.stdout.write(`${report}\n\n${checks.map((c) => `check: ${c.what}`).join("\n")}\n\nresults: ${out}\n`);
 }
 
 await main();
