@@ -153,7 +153,8 @@ async function main(): Promise<void> {
   const out = resolve(args.out);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`${report}\n\n${checks.map((c) => `check: ${c.what}`).join("\n")}\n\nresults: ${out}\n`);
+  const checkLines = checks.map((c) => `check: ${c.what}\n`).join("");
+  process.stdout.write(`${report}\n\n${checkLines}${checkLines ? "\n" : ""}results: ${out}\n`);
 }
 
 await main();
