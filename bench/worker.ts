@@ -2,7 +2,7 @@
 // uploads) is not timed; the timed section is described per kind below. Prints one line
 // `BENCH_RESULT {...}` with the elapsed milliseconds, the bytes processed and the process's peak RSS.
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +41,24 @@ export interface WorkerResult {
 
 const MEMORY_DIR = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const rssKiB = () => Math.round(process.memoryUsage.rss() / 1024);
+
+/** Decrypted plaintext in /dev/shm must not outlive an interrupted run (Ctrl-C reaches the whole group). */
+const scratchDirs = new Set<string>();
+async function scratch(prefix: string, parent = MEMORY_DIR): Promise<string> {
+  const dir = await mkdtemp(join(parent, prefix));
+  scratchDirs.add(dir);
+  return dir;
+}
+async function removeScratch(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  scratchDirs.delete(dir);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 // ---------------------------------------------------------------- (1) AES-256-GCM alone
 // Each thread owns `workingSetBytes / threads` of distinct 4 MiB ciphertext regions (each with its
@@ -109,12 +127,12 @@ async function measureReader(spec: Extract<WorkerSpec, { kind: "reader" }>): Pro
     });
     return { d, file, cek };
   });
-  const scratch = await mkdtemp(join(MEMORY_DIR, "cleanroom-bench-reader-"));
+  const dir = await scratch("cleanroom-bench-reader-");
   try {
     const rssBeforeKiB = rssKiB();
     const t0 = performance.now();
     for (const { d, file, cek } of jobs) {
-      await decryptStream(createReadStream(file.cipherPath), createWriteStream(join(scratch, `${d.name}.${spec.format}`), { flags: "wx", mode: 0o600 }), {
+      await decryptStream(createReadStream(file.cipherPath), createWriteStream(join(dir, `${d.name}.${spec.format}`), { flags: "wx", mode: 0o600 }), {
         cek,
         encryptionData: file.encryptionData,
         expectedSha256: file.ciphertextSha256,
@@ -125,7 +143,7 @@ async function measureReader(spec: Extract<WorkerSpec, { kind: "reader" }>): Pro
     const bytes = jobs.reduce((n, j) => n + j.file.plaintextLength, 0);
     return { ms, bytes, maxRssKiB: process.resourceUsage().maxRSS, rssBeforeKiB };
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratch(dir);
   }
 }
 
@@ -143,7 +161,7 @@ function withKeyId(ed: EncryptionData, keyId: string): string {
 async function measurePipeline(spec: Extract<WorkerSpec, { kind: "pipeline" }>): Promise<WorkerResult> {
   const fixture = await loadFixture(spec.fixtureDir);
   const room = await startLocalCleanRoom(fixture.parties.map((p) => p.name));
-  const storeRoot = spec.storage === "file" ? await mkdtemp(join(fixture.dir, "store-")) : undefined;
+  const storeRoot = spec.storage === "file" ? await scratch("store-", fixture.dir) : undefined;
   try {
     const attestation = { authority: room.authority.url, mode: "confidential-node" as const };
     const parties: DemoParty[] = [];
@@ -207,7 +225,7 @@ async function measurePipeline(spec: Extract<WorkerSpec, { kind: "pipeline" }>):
     const signed = await approveContract(contract, parties);
     const attester = new LocalAttester({ authority: { url: room.authority.url, caCertPem: room.ca.certPem }, mode: "confidential-node" });
     const credential = localCredential(ENCLAVE_PRINCIPAL);
-    const scratchDir = await mkdtemp(join(MEMORY_DIR, "cleanroom-bench-scratch-"));
+    const scratchDir = await scratch("cleanroom-bench-scratch-");
     try {
       const rssBeforeKiB = rssKiB();
       const t0 = performance.now();
@@ -236,11 +254,11 @@ async function measurePipeline(spec: Extract<WorkerSpec, { kind: "pipeline" }>):
         detail: { stepsMs: result.durationsMs, rowsReleased: result.rowsReleased, rowsSuppressed: result.rowsSuppressed },
       };
     } finally {
-      await rm(scratchDir, { recursive: true, force: true });
+      await removeScratch(scratchDir);
     }
   } finally {
     await room.close();
-    if (storeRoot !== undefined) await rm(storeRoot, { recursive: true, force: true });
+    if (storeRoot !== undefined) await removeScratch(storeRoot);
   }
 }
 
@@ -252,7 +270,7 @@ async function measurePipeline(spec: Extract<WorkerSpec, { kind: "pipeline" }>):
 // opening DuckDB to the last result row read.
 async function measureDuckdb(spec: Extract<WorkerSpec, { kind: "duckdb" }>): Promise<WorkerResult> {
   const fixture: Fixture = await loadFixture(spec.fixtureDir);
-  const temp = await mkdtemp(join(MEMORY_DIR, "cleanroom-bench-duckdb-"));
+  const temp = await scratch("cleanroom-bench-duckdb-");
   try {
     await mkdir(join(temp, "tmp"));
     const rssBeforeKiB = rssKiB();
@@ -275,7 +293,7 @@ async function measureDuckdb(spec: Extract<WorkerSpec, { kind: "duckdb" }>): Pro
     const bytes = fixture.datasets.reduce((n, d) => n + d.files[spec.format].plaintextLength, 0);
     return { ms, bytes, maxRssKiB: process.resourceUsage().maxRSS, rssBeforeKiB, detail: { resultRows: rows.length, ...(spec.mode === "load" ? { rowsLoaded } : {}) } };
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    await removeScratch(temp);
   }
 }
 
