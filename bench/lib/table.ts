@@ -94,5 +94,26 @@ export function renderReport(measurements: readonly MeasurementRecord[], ctx: Re
     out.push("");
     out.push(markdownTable(["parties", "format", "ratio (of medians)", "value"], ratios, ["r", "l", "l", "r"]));
   }
+  const steps = stepTable(measurements);
+  if (steps !== undefined) {
+    out.push("");
+    out.push(steps);
+  }
   return out.join("\n");
+}
+
+const PIPELINE_STEPS = ["load", "approvals", "attest", "download", "release", "decrypt", "sql", "privacy", "encrypt", "upload", "receipt"];
+
+/** (3) split by the runtime's own step timings (RunResult.durationsMs), medians in seconds. */
+export function stepTable(measurements: readonly MeasurementRecord[]): string | undefined {
+  const pipes = measurements.filter((m) => m.kind === "pipeline" && m.samples.some((s) => s.detail?.["stepsMs"] !== undefined));
+  if (pipes.length === 0) return undefined;
+  const rows = pipes.map((m) => {
+    const stepMedian = (step: string) => {
+      const values = m.samples.map((s) => Number((s.detail?.["stepsMs"] as Record<string, number> | undefined)?.[step] ?? 0));
+      return fmtSeconds(summarize(values).median);
+    };
+    return [String(m.parties), m.storage ?? "-", m.format ?? "-", ...PIPELINE_STEPS.map(stepMedian)];
+  });
+  return markdownTable(["parties", "(3) storage", "format", ...PIPELINE_STEPS.map((s) => `${s} s`)], rows, ["r", "l", "l", ...PIPELINE_STEPS.map(() => "r" as const)]);
 }

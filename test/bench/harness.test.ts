@@ -73,7 +73,7 @@ describe("bench report", () => {
     const m: MeasurementRecord[] = [
       { id: "aes-1", kind: "aes", label: "(1) AES", parties: 2, threads: 1, samples: [s(400), s(500), s(600)] },
       { id: "reader", kind: "reader", label: "(2) reader", parties: 2, format: "csv", samples: [s(1000), s(1000), s(1200)] },
-      { id: "pipe", kind: "pipeline", label: "(3) pipeline", parties: 2, format: "csv", storage: "file", samples: [s(3000), s(3000), s(3000)] },
+      { id: "pipe", kind: "pipeline", label: "(3) pipeline", parties: 2, format: "csv", storage: "file", samples: [s(3000), s(3000), s(3000)].map((x, i) => ({ ...x, detail: { stepsMs: { decrypt: 1000 + i * 100, sql: 1500 } } })) },
       { id: "duck", kind: "duckdb", label: "(4) load", parties: 2, format: "csv", mode: "load", samples: [s(2000), s(2000), s(2000)] },
     ];
     const text = renderReport(m, { cores: 2, cpuModel: "Test CPU", memoryBytes: 8 * 1024 ** 3, versions: { node: "24.0.0", duckdb: "v1" }, rows: 1000, runs: 3, warmup: 1, threads: 2, memoryLimit: "4GB" });
@@ -81,6 +81,7 @@ describe("bench report", () => {
     expect(text).toContain("| 2 | (2) reader | csv | 1.00 | 1.00–1.20 | 1000 | 200 |");
     expect(text).toContain("| 2 | csv | (2)/(1) reader / AES one core, MB/s | 0.50 |");
     expect(text).toContain("| 2 | csv | (3)/(4) enclave (file) / DuckDB load, time | 1.50 |");
+    expect(text).toContain("| 2 | file | csv | 0.00 | 0.00 | 0.00 | 0.00 | 0.00 | 1.10 | 1.50 |");
   });
 });
 
