@@ -4,7 +4,7 @@
 // its manifest matches. Keys are generated here once and imported into each run's fresh Key Vault
 // stand-in, so the ciphertext stays valid across runs.
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -116,7 +116,6 @@ export async function prepareFixture(opts: { baseDir: string; rows: number; part
       placeholderKeyId: `https://bench-${name}.vault.azure.net/keys/kek/00000000000000000000000000000000`,
     };
   });
-  const { createPrivateKey, createPublicKey } = await import("node:crypto");
 
   const datasets: FixtureDataset[] = [];
   for (const ds of scenario.datasets) {
