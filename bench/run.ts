@@ -85,6 +85,7 @@ function runWorker(spec: WorkerSpec): Promise<WorkerResult> {
 export function resultChecks(measurements: readonly MeasurementRecord[]): { what: string; ok: boolean }[] {
   const out: { what: string; ok: boolean }[] = [];
   const groups = new Map<string, Set<number>>();
+  const kinds = new Map<string, Set<string>>();
   for (const m of measurements) {
     if (m.kind !== "pipeline" && m.kind !== "duckdb") continue;
     const key = `${m.parties} parties, ${m.format}`;
@@ -94,8 +95,10 @@ export function resultChecks(measurements: readonly MeasurementRecord[]): { what
       set.add(m.kind === "pipeline" ? Number(d["rowsReleased"]) + Number(d["rowsSuppressed"]) : Number(d["resultRows"]));
     }
     groups.set(key, set);
+    kinds.set(key, (kinds.get(key) ?? new Set<string>()).add(m.kind));
   }
   for (const [key, set] of groups) {
+    if (kinds.get(key)?.size !== 2) continue;
     out.push({ what: `${key}: enclave and DuckDB result rows ${[...set].join(" / ")}${set.size === 1 ? " (agree)" : " (DISAGREE)"}`, ok: set.size === 1 });
   }
   return out;
