@@ -17,6 +17,7 @@ import {
   type KeyWrapAlgorithm,
 } from "./format.ts";
 import { generateContentKey, wrapContentKey } from "./keywrap.ts";
+import { Coalesce } from "./coalesce.ts";
 import { ByteMeter } from "./meter.ts";
 import { buildEncryptionData, type EncryptionData } from "./metadata.ts";
 import { DEFAULT_NONCE_SCHEME, type NonceScheme } from "./nonce.ts";
@@ -48,6 +49,8 @@ export interface DecryptStreamHelperOptions {
   expectedLength?: number;
   maxRegionSize?: number;
   onProgress?: (ciphertextBytes: number) => void;
+  /** Aborts the decryption (the pipeline rejects with an AbortError and destroys both streams). */
+  signal?: AbortSignal;
 }
 
 export interface DecryptResult {
@@ -118,10 +121,8 @@ export async function decryptStream(
     ...(opts.expectedLength === undefined ? {} : { expectedLength: opts.expectedLength }),
     ...(opts.maxRegionSize === undefined ? {} : { maxRegionSize: opts.maxRegionSize }),
   });
-  if (opts.onProgress === undefined) {
-    await pipeline(input, decryptor, output);
-  } else {
-    await pipeline(input, new ByteMeter({ onBytes: opts.onProgress }), decryptor, output);
-  }
+  const stages: NodeJS.ReadWriteStream[] = [new Coalesce()];
+  if (opts.onProgress !== undefined) stages.push(new ByteMeter({ onBytes: opts.onProgress }));
+  await pipeline([input, ...stages, decryptor, output], opts.signal ? { signal: opts.signal } : {});
   return { plaintextLength: decryptor.plaintextLength, ciphertextSha256: decryptor.ciphertextSha256! };
 }

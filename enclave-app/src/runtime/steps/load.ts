@@ -23,20 +23,38 @@ export interface LoadInput {
 /** A decrypted dataset on disk: what the compute step reads. */
 export type LoadedDataset = SqlDatasetInput;
 
+/**
+ * All datasets at once (download and AES of one overlap those of the others). The first failure
+ * aborts the rest, and the step rejects with it only once every dataset has stopped writing, so the
+ * caller can remove the scratch directory safely.
+ */
 export async function loadDatasets(input: LoadInput, reporter: RunReporter): Promise<LoadedDataset[]> {
-  const out: LoadedDataset[] = [];
-  for (const dataset of input.datasets) {
-    const { spec } = dataset;
-    const path = join(input.scratch, `${spec.name}.${spec.format}`);
-    const cek = input.contentKeys.get(spec.name);
-    await reporter.timed("decrypt", () => downloadAndDecrypt(input.storage, dataset, cek, path), { dataset: spec.name, party: spec.owner, bytes: spec.plaintextLength });
-    cek?.fill(0);
-    out.push({ name: spec.name, format: spec.format, schema: spec.schema, path });
-  }
-  return out;
+  const abort = new AbortController();
+  let first: unknown;
+  const settled = await Promise.allSettled(
+    input.datasets.map(async (dataset) => {
+      const { spec } = dataset;
+      const path = join(input.scratch, `${spec.name}.${spec.format}`);
+      const cek = input.contentKeys.get(spec.name);
+      try {
+        await reporter.timed("decrypt", () => downloadAndDecrypt(input.storage, dataset, cek, path, abort.signal), { dataset: spec.name, party: spec.owner, bytes: spec.plaintextLength });
+      } catch (err) {
+        if (!abort.signal.aborted) {
+          first = err;
+          abort.abort();
+        }
+        throw err;
+      } finally {
+        cek?.fill(0);
+      }
+      return { name: spec.name, format: spec.format, schema: spec.schema, path } satisfies LoadedDataset;
+    }),
+  );
+  if (first !== undefined) throw first;
+  return settled.map((s) => (s as PromiseFulfilledResult<LoadedDataset>).value);
 }
 
-async function downloadAndDecrypt(storage: BlobStore, dataset: InspectedDataset, cek: Buffer | undefined, path: string): Promise<void> {
+async function downloadAndDecrypt(storage: BlobStore, dataset: InspectedDataset, cek: Buffer | undefined, path: string, signal: AbortSignal): Promise<void> {
   const { spec } = dataset;
   if (!cek) throw new RuntimeError("INTERNAL", `dataset "${spec.name}": no content key`, { step: "decrypt", dataset: spec.name });
   let input: NodeJS.ReadableStream;
@@ -53,6 +71,7 @@ async function downloadAndDecrypt(storage: BlobStore, dataset: InspectedDataset,
       encryptionData: dataset.encryptionData,
       expectedSha256: spec.ciphertextSha256,
       expectedLength: spec.plaintextLength,
+      signal,
     });
   } catch (err) {
     (input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
