@@ -3,11 +3,11 @@
 // RSA-OAEP-256) under its owner's KEK. Kept in <dir>/r<rows>-p<parties>-s<seed>/ and reused when
 // its manifest matches. Keys are generated here once and imported into each run's fresh Key Vault
 // stand-in, so the ciphertext stays valid across runs.
+import { csvFilesToParquet, csvReader } from "../../enclave-app/src/demo/parquet.ts";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { fraudScenario } from "../../enclave-app/src/demo/scenarios/index.ts";
 import { encryptStream, type EncryptionData } from "../../enclave-app/src/envelope/index.ts";
 import type { ColumnSpec } from "../../enclave-app/src/protocol/index.ts";
@@ -54,12 +54,7 @@ export interface Fixture {
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-export function csvReader(path: string, schema: readonly ColumnSpec[]): string {
-  const columns = schema.map((c) => `${quote(c.name)}: ${quote(c.type)}`).join(", ");
-  // The same read_csv call as the enclave's SQL session.
-  return `read_csv(${quote(path)}, columns={${columns}}, header=true, auto_detect=false, delim=',', quote='"', escape='"')`;
-}
+export { csvReader };
 
 export function plainReader(format: BenchFormat, path: string, schema: readonly ColumnSpec[]): string {
   return format === "csv" ? csvReader(path, schema) : `read_parquet(${quote(path)})`;
@@ -94,17 +89,13 @@ export async function prepareFixture(opts: { baseDir: string; rows: number; part
   generated.length = 0;
 
   // Parquet from the CSV, through DuckDB (the types come from the contract schema, so they match it).
-  const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
-  const conn = await instance.connect();
   const parquetSources = new Map<string, string>();
-  for (const [name, csv] of sources) {
-    const schema = scenario.datasets.find((d) => d.source === name)!.schema;
+  const conversions = [...sources].map(([name, csv]) => {
     const out = join(dir, "plain", `${name}.source.parquet`);
-    await conn.run(`COPY (SELECT * FROM ${csvReader(csv, schema)}) TO ${quote(out)} (FORMAT parquet)`);
     parquetSources.set(name, out);
-  }
-  conn.closeSync();
-  instance.closeSync();
+    return { csv, parquet: out, schema: scenario.datasets.find((d) => d.source === name)!.schema };
+  });
+  await csvFilesToParquet(conversions);
 
   const parties: FixtureParty[] = scenario.parties.map((name) => {
     const signing = generateKeyPairSync("ec", { namedCurve: "P-256" });

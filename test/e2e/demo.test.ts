@@ -138,6 +138,23 @@ describe("npm run demo (end to end, child process)", () => {
     expect(container.stderr).toMatch(/isolation: confidential-container \(container policy SIMULATED\)/);
   }, CHILD_TIMEOUT);
 
+  it("--format parquet: the parties encrypt Parquet, the contract pins it, and the result is the CSV run's", async () => {
+    const args = ["--rows", "4000", "--seed", "9", "--json"];
+    const [csv, parquet] = await Promise.all([runDemoProcess(args), runDemoProcess([...args, "--format", "parquet"])]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(parquet.code, parquet.stderr).toBe(0);
+    const a = summaryOf(csv);
+    const b = summaryOf(parquet);
+    expect(b.ok).toBe(true);
+    expect(b.datasets.map((d) => d.format)).toEqual(b.datasets.map(() => "parquet"));
+    expect(b.datasets.every((d) => d.blobPath.endsWith(".parquet"))).toBe(true);
+    expect(a.datasets.map((d) => d.format)).toEqual(a.datasets.map(() => "csv"));
+    expect(b.result).toEqual(a.result);
+    expect(b.rowsReleased).toBe(a.rowsReleased);
+    expect(b.receipt?.ok).toBe(true);
+    expect(parquet.stderr).toMatch(/Convert to Parquet/);
+  }, CHILD_TIMEOUT);
+
   it("--tamper-policy: the enclave and every party's vault refuse on x-ms-sevsnpvm-hostdata, exit 1, nothing written", async () => {
     const run = await runDemoProcess(["--rows", "2000", "--isolation", "confidential-container", "--tamper-policy", "--json"]);
     expect(run.code).toBe(1);

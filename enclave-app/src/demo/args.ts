@@ -13,6 +13,8 @@ export interface DemoOptions {
   isolation?: IsolationMode;
   /** confidential-container only: start the enclave with another container policy than the approved one. */
   tamperPolicy?: boolean;
+  /** Format of the datasets the parties encrypt (default csv). */
+  format?: "csv" | "parquet";
   json: boolean;
 }
 
@@ -45,6 +47,7 @@ export function buildDemoCommand(): Command {
     .option("--tamper <party>", "flip one byte of that party's uploaded ciphertext before the run (the run must fail, with nothing written)")
     .addOption(new Option("--isolation <mode>", "isolation mode of the contract and the simulated attestation").choices(["confidential-node", "confidential-container"]).default("confidential-node"))
     .option("--tamper-policy", "confidential-container only: start the enclave with a different container policy than the approved one (every vault must refuse, nothing written)", false)
+    .addOption(new Option("--format <format>", "format of the datasets the parties encrypt and the contract pins").choices(["csv", "parquet"]).default("csv"))
     .option("--json", "print a machine-readable summary on stdout (the human report goes to stderr)", false)
     .helpOption("-h, --help", "show this help")
     .allowExcessArguments(false);
@@ -53,7 +56,7 @@ export function buildDemoCommand(): Command {
 /** Parses argv (without node and script) into options; throws DemoUsageError on a bad combination. */
 export function parseDemoArgs(argv: readonly string[], command = buildDemoCommand()): DemoOptions {
   command.parse([...argv], { from: "user" });
-  const raw = command.opts<{ scenario: string; rows?: number; seed: number; tamper?: string; isolation: IsolationMode; tamperPolicy: boolean; json: boolean }>();
+  const raw = command.opts<{ scenario: string; rows?: number; seed: number; tamper?: string; isolation: IsolationMode; tamperPolicy: boolean; format: "csv" | "parquet"; json: boolean }>();
   if (!isScenarioId(raw.scenario)) {
     throw new DemoUsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")}; got "${raw.scenario}".`);
   }
@@ -72,6 +75,7 @@ export function parseDemoArgs(argv: readonly string[], command = buildDemoComman
     ...(raw.tamper !== undefined ? { tamper: raw.tamper } : {}),
     isolation: raw.isolation,
     tamperPolicy: raw.tamperPolicy,
+    format: raw.format,
     json: raw.json,
   };
 }

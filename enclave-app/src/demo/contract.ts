@@ -40,7 +40,7 @@ export function buildDemoContract(opts: {
       name: u.dataset.name,
       owner: u.dataset.owner,
       blobPath: u.blobPath,
-      format: "csv" as const,
+      format: u.format,
       schema: u.dataset.schema,
       ciphertextSha256: u.ciphertextSha256,
       plaintextLength: u.plaintextLength,

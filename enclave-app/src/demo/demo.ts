@@ -1,3 +1,4 @@
+import { csvToParquet } from "./parquet.ts";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import type { AttestationRequirements, Contract, IsolationMode } from "../protocol/index.ts";
 import { formatPartySigners, parsePartySigners } from "../protocol/index.ts";
@@ -38,7 +39,7 @@ export interface DemoSummary {
   /** --tamper-policy: what each party's vault answered when asked directly with that enclave's token. */
   vaultAnswers?: VaultAnswer[];
   parties: { name: string; keyId?: string }[];
-  datasets: { name: string; owner: string; blobPath: string; rows: number; plaintextBytes: number; ciphertextSha256: string }[];
+  datasets: { name: string; owner: string; format: "csv" | "parquet"; blobPath: string; rows: number; plaintextBytes: number; ciphertextSha256: string }[];
   sql: string;
   privacy: { minGroupSize: number; countColumn: string; allowedColumns: string[] };
   /** The decrypted result (identical for every recipient; see `recipients`). */
@@ -147,11 +148,26 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     ).then((r) => r.parties);
     summary.parties = parties.map((p) => ({ name: p.name, ...(p.kek.keyId !== undefined ? { keyId: p.kek.keyId } : {}) }));
 
-    const data = await steps.run(
+    let data = await steps.run(
       "Generate synthetic data",
       (progress) => scenario.generate({ rows: options.rows, seed: options.seed, onProgress: (done, total) => progress.update(done, total, "rows") }),
       (ds) => `${formatCount(sum(ds.map((d) => d.rows)))} rows, ${formatBytes(sum(ds.map((d) => d.bytes)))} of CSV`,
     );
+    const format = options.format ?? "csv";
+    if (format === "parquet") {
+      data = await steps.run(
+        "Convert to Parquet (DuckDB, the contract's column types)",
+        async () =>
+          Promise.all(
+            data.map(async (d) => {
+              const spec = scenario.datasets.find((s) => s.name === d.dataset)!;
+              const parquet = await csvToParquet(d.chunks, spec.schema, room.workDir);
+              return { ...d, chunks: [parquet], bytes: parquet.length };
+            }),
+          ),
+        (ds) => `${formatBytes(sum(ds.map((d) => d.bytes)))} of Parquet`,
+      );
+    }
 
     const uploads = await steps.run(
       "Encrypt (CSE v2, RSA-OAEP-256) and upload",
@@ -167,6 +183,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
               dataset,
               data: generated,
               owner: partyByName(parties, dataset.owner),
+              format,
               onProgress: (bytes) => progress.update(before + bytes, total, "bytes"),
             }),
           );
@@ -179,6 +196,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     summary.datasets = uploads.map((u) => ({
       name: u.dataset.name,
       owner: u.dataset.owner,
+      format: u.format,
       blobPath: u.blobPath,
       rows: u.rows,
       plaintextBytes: u.plaintextLength,

@@ -6,6 +6,7 @@ import type { GeneratedDataset, ScenarioDataset } from "./scenarios/index.ts";
 
 export interface UploadedDataset {
   dataset: ScenarioDataset;
+  format: "csv" | "parquet";
   blobPath: string;
   ciphertextSha256: string;
   plaintextLength: number;
@@ -25,9 +26,13 @@ export async function encryptAndUpload(opts: {
   dataset: ScenarioDataset;
   data: GeneratedDataset;
   owner: DemoParty;
+  /** Default csv; parquet datasets are stored as <blob name>.parquet. */
+  format?: "csv" | "parquet";
   onProgress?: (plaintextBytes: number) => void;
 }): Promise<UploadedDataset> {
-  const { container, dataset, data, owner } = opts;
+  const { container, data, owner } = opts;
+  const format = opts.format ?? "csv";
+  const dataset = format === "csv" ? opts.dataset : { ...opts.dataset, blobName: `${opts.dataset.blobName.replace(/\.csv$/, "")}.parquet` };
   if (owner.kek.keyId === undefined) throw new Error(`Party "${owner.name}" has no KEK in its vault yet; create it before encrypting.`);
   const ciphertext: Buffer[] = [];
   const sink = new Writable({
@@ -51,6 +56,7 @@ export async function encryptAndUpload(opts: {
   });
   return {
     dataset,
+    format,
     blobPath: `${dataset.container}/${dataset.blobName}`,
     ciphertextSha256: result.ciphertextSha256,
     plaintextLength: result.plaintextLength,
