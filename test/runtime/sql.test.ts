@@ -104,6 +104,38 @@ describe("runSql", () => {
   });
 });
 
+describe("Parquet datasets, read in place", () => {
+  it("queries the decrypted file itself after lock-down, and nothing else: other files, writes and unlocking stay refused", async () => {
+    const path = join(dir, "inplace.parquet");
+    const other = join(dir, "other.parquet");
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const inst = await DuckDBInstance.create(":memory:");
+    const conn = await inst.connect();
+    await conn.run(`COPY (SELECT range::BIGINT AS customer_id, 'r' || (range % 3) AS region FROM range(1000)) TO '${path}' (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT 'secret' AS s) TO '${other}' (FORMAT parquet)`);
+    conn.closeSync();
+    inst.closeSync();
+    const ds: SqlDatasetInput = { name: "p", format: "parquet", path, schema: [{ name: "customer_id", type: "BIGINT" }, { name: "region", type: "VARCHAR" }] };
+    const session = await SqlSession.open(opts());
+    try {
+      expect(await session.loadDataset(ds)).toBe(1000);
+      await session.lockDown();
+      // A view, not a copy: the query reads the file.
+      const kinds = await session.runApproved("SELECT table_type FROM information_schema.tables WHERE table_name = 'p'");
+      expect(kinds.rows).toEqual([["VIEW"]]);
+      const ok = await session.runApproved("SELECT region, count(*) AS n FROM p GROUP BY region ORDER BY region");
+      expect(ok.rows).toEqual([["r0", "334"], ["r1", "333"], ["r2", "333"]]);
+      await expect(session.runApproved(`SELECT * FROM read_parquet('${other}')`)).rejects.toThrow(/Permission Error/);
+      await expect(session.runApproved(`SELECT * FROM glob('${dir}/*')`)).rejects.toThrow(/Permission Error/);
+      await expect(session.runApproved(`SELECT * FROM read_csv('${join(dir, "customers.csv")}')`)).rejects.toThrow(/Permission Error/);
+      await expect(session.runApproved("SET allowed_paths = ['/']")).rejects.toThrow(/must be a query/);
+      await expect(session.runApproved(`COPY (SELECT * FROM p) TO '${join(dir, "out.parquet")}'`)).rejects.toThrow(/must be a query|Permission Error/);
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe("helpers", () => {
   it("parses quoted CSV header names", () => {
     expect(parseCsvHeader('a,"b, c","d""e"')).toEqual(["a", "b, c", 'd"e']);

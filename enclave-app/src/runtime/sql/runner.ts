@@ -92,6 +92,8 @@ export class SqlSession {
   readonly #conn: DuckDBConnection;
   #locked = false;
   #closed = false;
+  /** Files the approved SQL reads in place (Parquet views): the only paths allowed after lock-down. */
+  readonly #inPlace: string[] = [];
 
   private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
     this.#instance = instance;
@@ -149,7 +151,10 @@ export class SqlSession {
             { dataset: ds.name },
           );
         }
-        await this.#conn.run(`CREATE TABLE ${table} AS SELECT * FROM read_parquet(${quoteLiteral(ds.path)})`);
+        // Parquet is typed and its schema checked above: the SQL reads the decrypted file in place
+        // (one plaintext copy, no load pass); lock-down allows exactly these files.
+        await this.#conn.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet(${quoteLiteral(ds.path)})`);
+        this.#inPlace.push(ds.path);
       }
       const counted = await this.#conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${table}`);
       return Number(counted.getRowsJS()[0]?.[0] ?? 0);
@@ -160,9 +165,10 @@ export class SqlSession {
     }
   }
 
-  /** No files, no network, no extensions from here on, and no way to change that back. */
+  /** No files but the datasets read in place, no network, no extensions from here on, and no way to change that back. */
   async lockDown(): Promise<void> {
     try {
+      await this.#conn.run(`SET allowed_paths = [${this.#inPlace.map(quoteLiteral).join(", ")}]`);
       await this.#conn.run("SET enable_external_access = false");
       await this.#conn.run("SET autoinstall_known_extensions = false");
       await this.#conn.run("SET autoload_known_extensions = false");
