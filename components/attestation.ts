@@ -113,19 +113,13 @@ export function createAttestation(self: pulumi.ComponentResource, name: string, 
   };
 }
 
-export class Attestation extends pulumi.ComponentResource implements AttestationParts {
-  /** https URL of the endpoint; for a dedicated provider it resolves only after the provider exists and matches. */
-  readonly endpoint: pulumi.Output<string>;
-  /** The same URL as a plain value, for policies and names computed before deployment. */
-  readonly expectedEndpoint: string;
-  readonly providerId: pulumi.Output<string> | undefined;
-
+// Attestation's fields are exactly its AttestationParts (declaration merging), assigned from its create function.
+export interface Attestation extends AttestationParts {}
+export class Attestation extends pulumi.ComponentResource {
   constructor(name: string, args: AttestationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ATTESTATION_TYPE, name, {}, opts);
     const parts = createAttestation(this, name, args);
-    this.endpoint = parts.endpoint;
-    this.expectedEndpoint = parts.expectedEndpoint;
-    this.providerId = parts.providerId;
+    Object.assign(this, parts);
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

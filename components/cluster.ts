@@ -364,26 +364,13 @@ export function createConfidentialCluster(self: pulumi.ComponentResource, name: 
   };
 }
 
-export class ConfidentialCluster extends pulumi.ComponentResource implements ConfidentialClusterParts {
-  readonly clusterName: pulumi.Output<string>;
-  readonly clusterId: pulumi.Output<string>;
-  readonly oidcIssuerUrl: pulumi.Output<string>;
-  readonly kubeletIdentity: { id: pulumi.Output<string>; clientId: pulumi.Output<string>; principalId: pulumi.Output<string> };
-  readonly controlPlaneIdentityPrincipalId: pulumi.Output<string>;
-  readonly enclavePoolName: string;
-  /** Kubeconfig for kubelogin (secret). */
-  readonly kubeconfig: pulumi.Output<string>;
-
+// ConfidentialCluster's fields are exactly its ConfidentialClusterParts (declaration merging), assigned from its create function.
+export interface ConfidentialCluster extends ConfidentialClusterParts {}
+export class ConfidentialCluster extends pulumi.ComponentResource {
   constructor(name: string, args: ConfidentialClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CONFIDENTIAL_CLUSTER_TYPE, name, {}, opts);
     const parts = createConfidentialCluster(this, name, args);
-    this.clusterName = parts.clusterName;
-    this.clusterId = parts.clusterId;
-    this.oidcIssuerUrl = parts.oidcIssuerUrl;
-    this.kubeletIdentity = parts.kubeletIdentity;
-    this.controlPlaneIdentityPrincipalId = parts.controlPlaneIdentityPrincipalId;
-    this.enclavePoolName = parts.enclavePoolName;
-    this.kubeconfig = parts.kubeconfig;
+    Object.assign(this, parts);
     this.registerOutputs({
       clusterName: this.clusterName,
       clusterId: this.clusterId,

@@ -162,18 +162,13 @@ export function createNetwork(self: pulumi.ComponentResource, name: string, args
   return { vnetId: vnet.id, nodeSubnetId: subnet.id, containerSubnetId };
 }
 
-export class Network extends pulumi.ComponentResource implements NetworkParts {
-  readonly vnetId: pulumi.Output<string>;
-  readonly nodeSubnetId: pulumi.Output<string>;
-  /** Only with args.containerSubnet. */
-  readonly containerSubnetId: pulumi.Output<string> | undefined;
-
+// Network's fields are exactly its NetworkParts (declaration merging), assigned from its create function.
+export interface Network extends NetworkParts {}
+export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NETWORK_TYPE, name, {}, opts);
     const parts = createNetwork(this, name, args);
-    this.vnetId = parts.vnetId;
-    this.nodeSubnetId = parts.nodeSubnetId;
-    this.containerSubnetId = parts.containerSubnetId;
+    Object.assign(this, parts);
     this.registerOutputs({ vnetId: this.vnetId, nodeSubnetId: this.nodeSubnetId, containerSubnetId: this.containerSubnetId });
   }
 }

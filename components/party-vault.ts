@@ -294,26 +294,13 @@ export function partyVaultRegisteredOutputs(vault: PartyVaultParts): pulumi.Inpu
   };
 }
 
-export class PartyVault extends pulumi.ComponentResource implements PartyVaultParts {
-  readonly vaultId: pulumi.Output<string>;
-  readonly vaultUri: pulumi.Output<string>;
-  readonly keyName: string;
-  /** Versionless key id, as the contract pins it. */
-  readonly keyId: string;
-  readonly keyUriWithVersion: pulumi.Output<string>;
-  readonly releasePolicy: ReleasePolicy;
-  readonly releasePolicyDigest: string;
-
+// PartyVault's fields are exactly its PartyVaultParts (declaration merging), assigned from its create function.
+export interface PartyVault extends PartyVaultParts {}
+export class PartyVault extends pulumi.ComponentResource {
   constructor(name: string, args: PartyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super(PARTY_VAULT_TYPE, name, {}, opts);
     const parts = createPartyVault(this, name, args);
-    this.vaultId = parts.vaultId;
-    this.vaultUri = parts.vaultUri;
-    this.keyName = parts.keyName;
-    this.keyId = parts.keyId;
-    this.keyUriWithVersion = parts.keyUriWithVersion;
-    this.releasePolicy = parts.releasePolicy;
-    this.releasePolicyDigest = parts.releasePolicyDigest;
+    Object.assign(this, parts);
     this.registerOutputs(partyVaultRegisteredOutputs(parts));
   }
 }

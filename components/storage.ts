@@ -191,22 +191,13 @@ export function createSharedStorage(self: pulumi.ComponentResource, name: string
   return { accountName: args.accountName, accountId: account.id, blobEndpoint: blobEndpoint(args.accountName), inputContainers, outputContainer };
 }
 
-export class SharedStorage extends pulumi.ComponentResource implements SharedStorageParts {
-  readonly accountName: string;
-  readonly accountId: pulumi.Output<string>;
-  /** https://<account>.blob.core.windows.net */
-  readonly blobEndpoint: string;
-  readonly inputContainers: Record<string, ContainerRef>;
-  readonly outputContainer: ContainerRef;
-
+// SharedStorage's fields are exactly its SharedStorageParts (declaration merging), assigned from its create function.
+export interface SharedStorage extends SharedStorageParts {}
+export class SharedStorage extends pulumi.ComponentResource {
   constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super(SHARED_STORAGE_TYPE, name, {}, opts);
     const parts = createSharedStorage(this, name, args);
-    this.accountName = parts.accountName;
-    this.accountId = parts.accountId;
-    this.blobEndpoint = parts.blobEndpoint;
-    this.inputContainers = parts.inputContainers;
-    this.outputContainer = parts.outputContainer;
+    Object.assign(this, parts);
     this.registerOutputs({
       accountName: this.accountName,
       accountId: this.accountId,
