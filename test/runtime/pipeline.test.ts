@@ -201,6 +201,11 @@ describe("runCollaboration on the local clean room", () => {
     expect(run.events.filter((e) => e.event === "done").map((e) => e.step)).toEqual(
       expect.arrayContaining(["load", "approvals", "attest", "release", "decrypt", "sql", "privacy", "encrypt", "upload", "receipt", "run"]),
     );
+    // Both vaults are asked at once (Key Vault flow), and both datasets decrypted at once.
+    for (const step of ["release", "decrypt"]) {
+      const marks = run.events.filter((e) => e.step === step && (e.event === "start" || e.event === "done")).map((e) => e.event);
+      expect(marks, step).toEqual(["start", "start", "done", "done"]);
+    }
     expect(await readdir(room.scratchDir)).toEqual([]);
   });
 

@@ -46,31 +46,43 @@ export async function releaseKeys(input: ReleaseInput, reporter: RunReporter): P
     input.keyClientFor && retry.maxElapsedMs > 0
       ? (vaultUrl: string, party: string) => retryingKeyClient(input.keyClientFor!(vaultUrl, party), retry, party, onRetry)
       : input.keyClientFor;
-  const keysReleased: ReceiptKeyRelease[] = [];
   const contentKeys: ContentKeys = new Map();
+  const releaseOne = (party: string): Promise<ReceiptKeyRelease> => {
+    const spec = input.contract.parties.find((p) => p.name === party);
+    if (!spec) return Promise.reject(new RuntimeError("CONTRACT_INVALID", `dataset owner "${party}" is not a party`, { step: "release", party }));
+    const mine = input.datasets.filter((d) => d.spec.owner === party);
+    return reporter.timed(
+      "release",
+      () =>
+        releaseForParty({
+          party,
+          kekKeyId: spec.kek.keyId,
+          datasets: mine,
+          input,
+          keyClientFor,
+          unwrapAttester: retry.maxElapsedMs > 0 ? retryingToolUnwrap(input.attester, retry, party, onRetry) : input.attester,
+          now: reporter.clock(),
+          into: contentKeys,
+        }).catch((err: unknown) => {
+          throw explainDenial(err, party, input.attested);
+        }),
+      { party },
+    );
+  };
+  const parties = requiredApprovers(input.contract);
   try {
-    for (const party of requiredApprovers(input.contract)) {
-      const spec = input.contract.parties.find((p) => p.name === party);
-      if (!spec) throw new RuntimeError("CONTRACT_INVALID", `dataset owner "${party}" is not a party`, { step: "release", party });
-      const mine = input.datasets.filter((d) => d.spec.owner === party);
-      const released = await reporter.timed(
-        "release",
-        () =>
-          releaseForParty({
-            party,
-            kekKeyId: spec.kek.keyId,
-            datasets: mine,
-            input,
-            keyClientFor,
-            unwrapAttester: retry.maxElapsedMs > 0 ? retryingToolUnwrap(input.attester, retry, party, onRetry) : input.attester,
-            now: reporter.clock(),
-            into: contentKeys,
-          }).catch((err: unknown) => {
-            throw explainDenial(err, party, input.attested);
-          }),
-        { party },
-      );
-      keysReleased.push(released);
+    let keysReleased: ReceiptKeyRelease[];
+    if (input.attester.unwrapContentKeys) {
+      // AzureAttestSKR attests and unwraps through the node's one vTPM: one tool run at a time.
+      keysReleased = [];
+      for (const party of parties) keysReleased.push(await releaseOne(party));
+    } else {
+      // Key Vault releases over HTTPS: every party's vault at once, the receipt still in party order.
+      // The first failure is reported once every release has settled, so no key arrives after the zeroing.
+      const settled = await Promise.allSettled(parties.map(releaseOne));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      keysReleased = settled.map((s) => (s as PromiseFulfilledResult<ReceiptKeyRelease>).value);
     }
     return { keysReleased, contentKeys };
   } catch (err) {
