@@ -8,6 +8,7 @@
 // body, a `default`, a function, an `if`, a comprehension, an operator — because a policy it cannot
 // read completely is a policy whose effect it would be guessing at. Judging what was read is
 // cce-policy-check.ts's job.
+import { CCE_ENFORCEMENT_POINTS } from "../../enclave-app/src/protocol/index.ts";
 
 /** A reference such as data.framework.mount_device, kept apart from the JSON data around it. */
 export class RegoRef {
@@ -66,25 +67,7 @@ export const CONFCOM_DATA_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** The enforcement points confcom delegates to the framework; a policy missing one is not confcom's. */
-export const ENFORCEMENT_POINTS = [
-  "mount_device",
-  "unmount_device",
-  "mount_overlay",
-  "unmount_overlay",
-  "create_container",
-  "exec_in_container",
-  "exec_external",
-  "shutdown_container",
-  "signal_container_process",
-  "plan9_mount",
-  "plan9_unmount",
-  "get_properties",
-  "dump_stacks",
-  "runtime_logging",
-  "load_fragment",
-  "scratch_mount",
-  "scratch_unmount",
-] as const;
+export const ENFORCEMENT_POINTS = CCE_ENFORCEMENT_POINTS;
 
 /** `reason` is no enforcement point: the framework calls it to word a denial, and confcom always writes this. */
 export const REASON_RULE = "reason";

@@ -3,19 +3,13 @@
 // exactly what a generated policy would. It is not a policy confcom wrote: its layer hashes are zeros
 // (no image was measured), so a group started under it would run nothing. The example images do not
 // exist; a real stack checks in confcom's output instead (docs/infrastructure.md).
+import { frameworkDelegations } from "../../enclave-app/src/protocol/index.ts";
 import type { ConfcomInput } from "../../tools/cce-policy/confcom-input.ts";
 
 const ZERO_LAYER = "0".repeat(64);
 
 // Where ACI mounts each volume kind from inside the utility VM (the sandbox paths confcom writes).
 const MOUNT_SOURCE = { secret: "sandbox:///tmp/atlas/secretsVolume/.+", emptyDir: "sandbox:///tmp/atlas/emptydir/.+" } as const;
-
-// Enforcement points: every one delegates to Microsoft's framework, as confcom writes them.
-const ENFORCEMENT_POINTS = [
-  "mount_device", "unmount_device", "mount_overlay", "unmount_overlay", "create_container", "exec_in_container",
-  "exec_external", "shutdown_container", "signal_container_process", "plan9_mount", "plan9_unmount", "get_properties",
-  "dump_stacks", "runtime_logging", "load_fragment", "scratch_mount", "scratch_unmount",
-];
 
 function containerRule(c: ConfcomInput["containers"][number]): unknown {
   const p = c.properties;
@@ -60,7 +54,7 @@ export function placeholderCcePolicyRego(input: ConfcomInput): string {
     "allow_unencrypted_scratch := false",
     "allow_capability_dropping := true",
     "",
-    ...ENFORCEMENT_POINTS.map((name) => `${name} := data.framework.${name}`),
+    ...frameworkDelegations(),
     "",
     'reason := {"errors": data.framework.errors}',
     "",

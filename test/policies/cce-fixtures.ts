@@ -2,6 +2,7 @@
 // a container security policy in the shape `az confcom acipolicygen --disable-stdio` prints, built
 // from parts so a test can break exactly one thing and print it compact (confcom's one-line JSON) or
 // pretty-printed.
+import { CCE_ENFORCEMENT_POINTS as ENFORCEMENT_POINTS } from "../../enclave-app/src/protocol/index.ts";
 
 export const ENCLAVE_IMAGE = "ghcr.io/confidential-clean-room/enclave@sha256:57c4cc573ef5737af759a181f4bdf5081f1e78ead35c12d21c90726f1ec35d64";
 export const SKR_IMAGE = "mcr.microsoft.com/aci/skr@sha256:e8f82897962ec0d2c9a69e0ae71c7603d03a1fc1924d0360ef739ed465dce994";
@@ -40,25 +41,6 @@ export function containerRule(name: string, id: string | undefined, command: str
   };
 }
 
-export const ENFORCEMENT_POINTS = [
-  "mount_device",
-  "unmount_device",
-  "mount_overlay",
-  "unmount_overlay",
-  "create_container",
-  "exec_in_container",
-  "exec_external",
-  "shutdown_container",
-  "signal_container_process",
-  "plan9_mount",
-  "plan9_unmount",
-  "get_properties",
-  "dump_stacks",
-  "runtime_logging",
-  "load_fragment",
-  "scratch_mount",
-  "scratch_unmount",
-] as const;
 
 export interface PolicyParts {
   fragments: unknown[];

@@ -6,7 +6,7 @@
 // local attester, which reports its hash to the simulated authority as the hardware would.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ccePolicyHostdata, ENCLAVE_COMMAND } from "../protocol/index.ts";
+import { ccePolicyHostdata, ENCLAVE_COMMAND, frameworkDelegations } from "../protocol/index.ts";
 
 export interface ContainerPolicy {
   /** The Rego text (what `az confcom` prints before encoding). */
@@ -79,23 +79,7 @@ allow_environment_variable_dropping := true
 allow_unencrypted_scratch := false
 allow_capability_dropping := true
 
-mount_device := data.framework.mount_device
-unmount_device := data.framework.unmount_device
-mount_overlay := data.framework.mount_overlay
-unmount_overlay := data.framework.unmount_overlay
-create_container := data.framework.create_container
-exec_in_container := data.framework.exec_in_container
-exec_external := data.framework.exec_external
-shutdown_container := data.framework.shutdown_container
-signal_container_process := data.framework.signal_container_process
-plan9_mount := data.framework.plan9_mount
-plan9_unmount := data.framework.plan9_unmount
-get_properties := data.framework.get_properties
-dump_stacks := data.framework.dump_stacks
-runtime_logging := data.framework.runtime_logging
-load_fragment := data.framework.load_fragment
-scratch_mount := data.framework.scratch_mount
-scratch_unmount := data.framework.scratch_unmount
+${frameworkDelegations().join("\n")}
 
 reason := {"errors": data.framework.errors}
 `;

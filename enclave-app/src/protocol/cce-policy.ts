@@ -34,3 +34,33 @@ export function ccePolicyHostdata(ccePolicyBase64: string): string {
   decodeCcePolicy(ccePolicyBase64);
   return createHash("sha256").update(Buffer.from(ccePolicyBase64.trim(), "base64")).digest("hex");
 }
+
+/**
+ * The enforcement points a confcom policy defines, each delegated to Microsoft's framework
+ * (`mount_device := data.framework.mount_device`, ...): what the policy pack requires and what the
+ * example and demo policies are rendered with.
+ */
+export const CCE_ENFORCEMENT_POINTS = [
+  "mount_device",
+  "unmount_device",
+  "mount_overlay",
+  "unmount_overlay",
+  "create_container",
+  "exec_in_container",
+  "exec_external",
+  "shutdown_container",
+  "signal_container_process",
+  "plan9_mount",
+  "plan9_unmount",
+  "get_properties",
+  "dump_stacks",
+  "runtime_logging",
+  "load_fragment",
+  "scratch_mount",
+  "scratch_unmount",
+] as const;
+
+/** The enforcement points as confcom writes them: each delegated to the framework, one per line. */
+export function frameworkDelegations(): string[] {
+  return CCE_ENFORCEMENT_POINTS.map((name) => `${name} := data.framework.${name}`);
+}

@@ -101,7 +101,7 @@ export {
   RELEASE_POLICY_CONTENT_TYPE,
   NOT_DEBUGGABLE_SPELLINGS,
 } from "./release-policy.ts";
-export { decodeCcePolicy, ccePolicyHostdata, CcePolicyEncodingError } from "./cce-policy.ts";
+export { decodeCcePolicy, ccePolicyHostdata, CcePolicyEncodingError, CCE_ENFORCEMENT_POINTS, frameworkDelegations } from "./cce-policy.ts";
 export { jwkThumbprint, formatPartySigners, parsePartySigners, partySignersMismatch, PartySignersError, type PartySigners } from "./party-signers.ts";
 export {
   ENCLAVE_COMMAND,
