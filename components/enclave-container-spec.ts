@@ -74,16 +74,13 @@ export interface GroupContainersInput {
 export function enclaveGroupContainers(i: GroupContainersInput): GroupContainer[] {
   const env = enclaveEnv({
     image: i.enclaveImage,
-    serviceAccountName: "-",
-    configMapName: "-",
-    jobName: "-",
-    contractHash: "-",
+    runId: i.runId,
     storageUrl: i.storageUrl,
     outputContainer: i.outputContainer,
     attestationEndpoint: i.attestationEndpoint,
     attester: "sidecar",
     resources: { cpu: String(i.resources.cpu), memoryMiB: i.resources.memoryInGB * 1024, scratchMiB: i.resources.scratchMiB },
-  }).map((e): { name: string; value: pulumi.Input<string> } => ({ name: e.name as string, value: e.name === E.runId ? i.runId : (e.value as pulumi.Input<string>) }));
+  }).map((e): { name: string; value: pulumi.Input<string> } => ({ name: e.name as string, value: e.value as pulumi.Input<string> }));
   env.push(
     { name: E.sidecarUrl, value: `http://localhost:${SKR_SIDECAR_PORT}` },
     { name: E.partySigners, value: i.partySigners },

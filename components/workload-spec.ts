@@ -62,7 +62,13 @@ export interface EnclavePodOptions {
   resources: EnclaveResources;
 }
 
-export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar[] {
+/** What the enclave's environment is made of: the Job and the container group both set it. */
+export type EnclaveEnvOptions = Pick<EnclavePodOptions, "image" | "storageUrl" | "outputContainer" | "attestationEndpoint" | "attester" | "imdsClientId" | "resources"> & {
+  /** CLEANROOM_RUN_ID: the Job's or the group's name. */
+  runId: pulumi.Input<string>;
+};
+
+export function enclaveEnv(o: EnclaveEnvOptions): k8s.types.input.core.v1.EnvVar[] {
   const env: k8s.types.input.core.v1.EnvVar[] = [
     { name: E.contract, value: `${CONFIG_MOUNT_PATH}/${CONTRACT_FILE}` },
     { name: E.approvals, value: `${CONFIG_MOUNT_PATH}/${APPROVALS_FILE}` },
@@ -71,7 +77,7 @@ export function enclaveEnv(o: EnclavePodOptions): k8s.types.input.core.v1.EnvVar
     { name: E.attester, value: o.attester },
     { name: E.maaEndpoint, value: o.attestationEndpoint },
     { name: E.scratchDir, value: SCRATCH_MOUNT_PATH },
-    { name: E.runId, value: o.jobName },
+    { name: E.runId, value: o.runId },
     { name: E.memoryLimit, value: duckdbMemoryLimit(o.resources) },
     { name: E.threads, value: String(duckdbThreads(o.resources)) },
     // The pod cannot read its own image reference; the runtime records it in the receipt and checks it against the contract.
@@ -138,7 +144,7 @@ export function enclavePodTemplate(o: EnclavePodOptions): k8s.types.input.core.v
           name: "enclave",
           image: o.image,
           imagePullPolicy: "IfNotPresent",
-          env: enclaveEnv(o),
+          env: enclaveEnv({ ...o, runId: o.jobName }),
           resources: { requests: { cpu: o.resources.cpu, memory }, limits: { cpu: o.resources.cpu, memory } },
           securityContext: {
             // See tpmVolumes. Privileged grants every capability, so no capability list is set (it would
