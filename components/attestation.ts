@@ -44,7 +44,7 @@ export function validateAttestationArgs(args: AttestationArgs): ValidationIssue[
   } else if (args.choice.kind !== "shared") {
     out.add("choice.kind", "enum", `must be "dedicated" or "shared"`);
   }
-  return out.issues;
+  return out.items;
 }
 
 /** The endpoint a choice resolves to; throws ComponentArgsError when the region is unknown. */

@@ -166,7 +166,7 @@ export function validateConfidentialClusterArgs(args: ConfidentialClusterArgs): 
     const problem = checkFirewallIpRange(r);
     if (problem) out.add(`apiServerAuthorizedIpRanges[${i}]`, "ip-range", problem);
   });
-  return out.issues;
+  return out.items;
 }
 
 /** The TEE the enclave pool's VM size provides (the release policy's claims must match it). */

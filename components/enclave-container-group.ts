@@ -8,11 +8,11 @@
 // and writes outputs. `pulumi up` waits for the enclave container to terminate (enclave-run.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as containerinstance from "@pulumi/azure-native/containerinstance/index.js";
-import { APPROVALS_FILE, canonicalJson, ccePolicyHostdata, CONTRACT_FILE, CONFCOM_VERSION, contractHash, formatPartySigners, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
+import { APPROVALS_FILE, canonicalJson, ccePolicyHostdata, CONTRACT_FILE, CONFCOM_VERSION, contractHash, formatPartySigners, pinnedImageProblem, sameAuthority, type Contract } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { defaultContainerGroupReader, waitForEnclaveExit, type ContainerGroupReader, type EnclaveRunResult } from "./enclave-run.ts";
 import { DeploymentMismatchError, IssueList, isInteger, throwIfIssues, type ValidationIssue } from "./validation.ts";
-import { enclaveStorageGrants, imageProblem, type WorkloadStorage } from "./workload.ts";
+import { enclaveStorageGrants, type WorkloadStorage } from "./workload.ts";
 import { ENCLAVE_CONTAINER_NAME, enclaveGroupContainers, PINNED_CONFCOM_VERSION, SKR_SIDECAR_RESOURCES } from "./enclave-container-spec.ts";
 
 export const ENCLAVE_CONTAINER_GROUP_TYPE = "cleanroom:index:EnclaveContainerGroup";
@@ -81,7 +81,7 @@ export function validateEnclaveContainerOptions(o: Partial<EnclaveContainerOptio
   const out = new IssueList();
   if (o === undefined || o === null || typeof o !== "object") {
     out.add("", "required", "confidential-container mode needs enclave settings: ccePolicy (from az confcom acipolicygen) and skrSidecarImage");
-    return out.issues;
+    return out.items;
   }
   const policy = ccePolicyProblem(o.ccePolicy);
   if (policy) out.add("ccePolicy", "cce-policy", policy);
@@ -108,13 +108,13 @@ export function validateEnclaveContainerOptions(o: Partial<EnclaveContainerOptio
   if (o.timeoutSeconds !== undefined && (!isInteger(o.timeoutSeconds) || o.timeoutSeconds < 60 || o.timeoutSeconds > 7 * 24 * 3600)) {
     out.add("timeoutSeconds", "range", `must be an integer 60..604800; got ${String(o.timeoutSeconds)}`);
   }
-  return out.issues;
+  return out.items;
 }
 
 export function validateEnclaveContainerGroupArgs(args: EnclaveContainerGroupArgs): ValidationIssue[] {
   const out = new IssueList();
-  out.addAll("", validateEnclaveContainerOptions(args));
-  const image = imageProblem(args.contract.enclave.image);
+  out.addUnder("", validateEnclaveContainerOptions(args));
+  const image = pinnedImageProblem(args.contract.enclave.image);
   if (image) out.add("contract.enclave.image", "image-not-pinned", image);
   if (!isVerifiedFor(args.approvals, args.contract)) {
     out.add("approvals", "approvals-not-verified", "must come from verifyContractApprovals() for this exact contract; the enclave never runs on unverified approvals");
@@ -132,7 +132,7 @@ export function validateEnclaveContainerGroupArgs(args: EnclaveContainerGroupArg
   if (!/^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.groupName)) {
     out.add("groupName", "name-format", `"${args.groupName}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`);
   }
-  return out.issues;
+  return out.items;
 }
 
 export class EnclaveContainerGroup extends pulumi.ComponentResource {

@@ -114,7 +114,6 @@ export {
   enclaveJobName,
   podTemplateHash,
   MAX_ATTEMPT,
-  imageProblem,
   ENCLAVE_WORKLOAD_TYPE,
   WORKLOAD_IDENTITY_AUDIENCE,
   type EnclaveWorkloadArgs,

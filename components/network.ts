@@ -63,7 +63,7 @@ export function validateNetworkArgs(args: NetworkArgs): ValidationIssue[] {
       out.add("containerSubnet.prefix", "subnet-overlap", `"${aci}" overlaps the node subnet "${subnet}"`);
     }
   }
-  return out.issues;
+  return out.items;
 }
 
 /** Outbound access for the container subnet: a Standard NAT gateway with one static IPv4 address. */

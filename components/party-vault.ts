@@ -110,7 +110,7 @@ export function validatePartyVaultArgs(args: PartyVaultArgs): ValidationIssue[] 
     const problem = checkFirewallIpRange(r);
     if (problem) out.add(`allowedIpRanges[${i}]`, "ip-range", problem);
   });
-  return out.issues;
+  return out.items;
 }
 
 /** Everything about a party's key that is known before deployment. */

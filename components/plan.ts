@@ -9,12 +9,10 @@ import {
   azureTagNameProblem,
   azureTagValueProblem,
   COLLABORATION_TAG,
-  DATASET_NAME,
   PARTY_TAG,
   POLICY_HASH,
   ccePolicyHostdata,
   contractHash,
-  minGroupSizeProblem,
   validateContract,
   type AttestationRequirements,
   type ColumnSpec,
@@ -45,7 +43,8 @@ import { planKek, validatePartyVaultArgs, type KekPlan } from "./party-vault.ts"
 import type { PrincipalRef } from "./roles.ts";
 import { validateSharedStorageArgs } from "./storage.ts";
 import { IssueList, isGuid, throwIfIssues, type ValidationIssue } from "./validation.ts";
-import { imageProblem, type EnclaveWorkloadArgs } from "./workload.ts";
+import type { EnclaveWorkloadArgs } from "./workload.ts";
+import { argsPathOfContractPath, buildContract } from "./contract-from-args.ts";
 import { PINNED_CONFCOM_VERSION } from "./enclave-container-spec.ts";
 import { enclaveContainerGroupName, validateEnclaveContainerOptions, type EnclaveContainerOptions } from "./enclave-container-group.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
@@ -221,14 +220,14 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
   const out = new IssueList();
   if (typeof args.collaboration !== "string" || !NAME_RULES.collaboration.test(args.collaboration)) {
     out.add("collaboration", "collaboration-name", `"${String(args.collaboration)}" must be 3-40 lowercase letters, digits and single hyphens, starting with a letter`);
-    return out.issues; // every derived name depends on it
+    return out.items; // every derived name depends on it
   }
   const naming = namingContext(args.collaboration, args.namingSeed);
   if (!isGuid(args.tenantId)) out.add("tenantId", "guid", `"${String(args.tenantId)}" is not a tenant id (GUID)`);
 
   const mode = args.isolationMode ?? "confidential-node";
   if (mode === "confidential-container") {
-    out.addAll("enclave", validateEnclaveContainerOptions(args.enclave));
+    out.addUnder("enclave", validateEnclaveContainerOptions(args.enclave));
     // Nothing would read them: refusing them beats a config that silently means nothing.
     for (const key of ["clusterAdminGroupObjectIds", "cluster", "workload"] as const) {
       if (args[key] !== undefined) {
@@ -242,11 +241,7 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
   }
 
   // Parties.
-  if (!Array.isArray(args.parties) || args.parties.length < 2) {
-    out.add("parties", "min-parties", `a clean room needs at least 2 parties; got ${Array.isArray(args.parties) ? args.parties.length : 0}`);
-  }
   const parties = Array.isArray(args.parties) ? args.parties : [];
-  const partyNames = new Set<string>();
   const vaultNames = new Map<string, string>();
   parties.forEach((p, i) => {
     const at = `parties[${i}]`;
@@ -254,8 +249,6 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
       out.add(`${at}.name`, "party-name", `"${String(p.name)}" must be 2-23 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen`);
       return;
     }
-    if (partyNames.has(p.name)) out.add(`${at}.name`, "duplicate-party", `party "${p.name}" appears more than once`);
-    partyNames.add(p.name);
     if (p.tenantId !== undefined && !isGuid(p.tenantId)) out.add(`${at}.tenantId`, "guid", `"${String(p.tenantId)}" is not a tenant id (GUID)`);
     const vName = p.vaultName ?? vaultName(naming, p.name);
     const clash = vaultNames.get(vName);
@@ -275,60 +268,26 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
       allowedSubnetIds: ["-"],
       allowedIpRanges: p.ipRanges,
     }).filter((i) => i.path !== "party" && i.path !== "tenantId");
-    out.addAll(at, vaultIssues.map((i) => (i.path === "allowedIpRanges" || i.path.startsWith("allowedIpRanges[") ? { ...i, path: i.path.replace("allowedIpRanges", "ipRanges") } : i)));
+    out.addUnder(at, vaultIssues.map((i) => (i.path === "allowedIpRanges" || i.path.startsWith("allowedIpRanges[") ? { ...i, path: i.path.replace("allowedIpRanges", "ipRanges") } : i)));
     (p.resultReaders ?? []).forEach((r, j) => {
       const id = typeof r === "string" ? r : r.objectId;
       if (!isGuid(id)) out.add(`${at}.resultReaders[${j}]`, "guid", `"${String(id)}" is not an Entra object id (GUID)`);
     });
   });
 
-  // Datasets.
-  const datasetNames = new Set<string>();
+  // Datasets: the contract's rules cover the rest (below); this pair is an argument of phase 2 alone.
   (Array.isArray(args.datasets) ? args.datasets : []).forEach((d, i) => {
-    const at = `datasets[${i}]`;
-    if (typeof d.name !== "string" || !DATASET_NAME.test(d.name)) out.add(`${at}.name`, "dataset-name", `"${String(d.name)}" must match ${DATASET_NAME.source} (it becomes a SQL table name)`);
-    else if (datasetNames.has(d.name)) out.add(`${at}.name`, "duplicate-dataset", `dataset "${d.name}" appears more than once`);
-    datasetNames.add(d.name);
-    if (!partyNames.has(d.owner)) out.add(`${at}.owner`, "unknown-party", `owner "${String(d.owner)}" is not one of the parties (${[...partyNames].join(", ")})`);
-    if (typeof d.blobName !== "string" || d.blobName.length === 0 || d.blobName.length > 1024 || d.blobName.startsWith("/")) {
-      out.add(`${at}.blobName`, "blob-name", `"${String(d.blobName)}" must be a blob name of 1-1024 characters not starting with "/"`);
-    }
-    if (d.format !== "csv" && d.format !== "parquet") out.add(`${at}.format`, "enum", `must be "csv" or "parquet"; got "${String(d.format)}"`);
-    if (!Array.isArray(d.schema) || d.schema.length === 0) out.add(`${at}.schema`, "empty-schema", "a dataset needs at least one column");
-    if (d.ciphertextSha256 !== undefined && !/^[0-9a-f]{64}$/.test(d.ciphertextSha256)) {
-      out.add(`${at}.ciphertextSha256`, "sha256-hex", "must be 64 lowercase hex characters");
-    }
-    if (d.plaintextLength !== undefined && (!Number.isSafeInteger(d.plaintextLength) || d.plaintextLength < 0)) {
-      out.add(`${at}.plaintextLength`, "length", `must be a non-negative integer; got ${String(d.plaintextLength)}`);
-    }
     if ((d.ciphertextSha256 === undefined) !== (d.plaintextLength === undefined)) {
-      out.add(at, "digest-and-length", "ciphertextSha256 and plaintextLength are given together (both come from `cleanroom encrypt`)");
+      out.add(`datasets[${i}]`, "digest-and-length", "ciphertextSha256 and plaintextLength are given together (both come from `cleanroom encrypt`)");
     }
   });
-  if (!Array.isArray(args.datasets) || args.datasets.length === 0) out.add("datasets", "required", "at least one dataset is needed");
-
-  // Contract inputs.
-  if (typeof args.sql !== "string" || args.sql.trim() === "") out.add("sql", "empty-sql", "the SQL the parties approve must not be empty");
-  if (!Array.isArray(args.recipients) || args.recipients.length === 0) out.add("recipients", "required", "at least one recipient party is needed");
-  (args.recipients ?? []).forEach((r, i) => {
-    if (!partyNames.has(r)) out.add(`recipients[${i}]`, "unknown-party", `recipient "${r}" is not one of the parties`);
-    if (args.recipients.indexOf(r) !== i) out.add(`recipients[${i}]`, "duplicate-recipient", `recipient "${r}" is listed twice`);
-  });
-  const privacy = args.privacy;
-  const kProblem = minGroupSizeProblem(privacy?.minGroupSize);
-  if (kProblem) out.add("privacy.minGroupSize", "k-too-small", kProblem.message);
-  if (privacy && !(privacy.allowedColumns ?? []).includes(privacy.countColumn)) {
-    out.add("privacy.allowedColumns", "count-column-not-allowed", `allowedColumns must include the count column "${privacy.countColumn}"`);
-  }
-  const image = imageProblem(args.enclaveImage);
-  if (image) out.add("enclaveImage", "image-not-pinned", image);
 
   // Composed components.
   const choice = attestationChoice(args, naming);
   for (const i of validateAttestationArgs({ location: args.location, resourceGroupName: "-", choice })) {
     // The region is a top-level argument; only provider problems belong under "attestation".
     if (i.path === "location") out.add("location", i.rule, i.message);
-    else out.addAll("attestation", [i]);
+    else out.addUnder("attestation", [i]);
   }
   const policyHashIssue = dedicatedPolicyHashProblem(args.attestation);
   if (policyHashIssue) out.add("attestation.policyHash", policyHashIssue.rule, policyHashIssue.message);
@@ -347,7 +306,7 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
   });
   for (const i of clusterIssues) {
     if (i.path.startsWith("adminGroupObjectIds")) out.add(i.path.replace("adminGroupObjectIds", "clusterAdminGroupObjectIds"), i.rule, i.message);
-    else out.addAll("cluster", [i]);
+    else out.addUnder("cluster", [i]);
   }
   if (mode === "confidential-node" && enclaveTee(args.cluster ?? {}) === "tdx") {
     out.add(
@@ -356,8 +315,8 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
       `"${args.cluster?.enclavePool?.vmSize}" is an Intel TDX size, but confidential-node release policies require SEV-SNP claims (x-ms-isolation-tee.x-ms-attestation-type = sevsnpvm): keys could never be released. Use an SEV-SNP size such as Standard_DC4as_v5`,
     );
   }
-  out.addAll("network", validateNetworkArgs({ resourceGroupName: "-", location: args.location, vnetName: vnetName(naming), ...args.network }));
-  out.addAll(
+  out.addUnder("network", validateNetworkArgs({ resourceGroupName: "-", location: args.location, vnetName: vnetName(naming), ...args.network }));
+  out.addUnder(
     "storage",
     validateSharedStorageArgs({
       resourceGroupName: "-",
@@ -371,8 +330,17 @@ export function validateCleanRoomArgs(args: CleanRoomArgs): ValidationIssue[] {
     }),
   );
   checkTags(out, args.tags);
-  out.addAll("", validateApprovalsArgs(args));
-  return out.issues;
+  out.addAll(validateApprovalsArgs(args));
+
+  // The contract's own rules (the protocol's), on the draft the arguments already describe; a path a
+  // stricter component rule has named (a party name's Azure naming, say) is reported once.
+  const reported = new Set(out.items.map((i) => i.path));
+  const draft = validateContract(buildContract(args), { phase: "draft" });
+  for (const issue of draft.ok ? [] : draft.issues) {
+    const path = argsPathOfContractPath(issue.path);
+    if (!reported.has(path)) out.add(path, issue.rule, issue.message);
+  }
+  return out.items;
 }
 
 /** Approvals only make sense once the contract they sign can exist. */
@@ -492,13 +460,10 @@ function computePlan(args: CleanRoomArgs): CleanRoomPlan {
 
   let contract: Contract | undefined;
   if (pending.length === 0) {
-    const candidate = buildContract(args, parties, attestationRequirements);
-    const result = validateContract(candidate);
-    if (!result.ok) {
-      throwIfIssues("CleanRoom", result.issues.map((i) => ({ ...i, path: i.path ? `contract.${i.path}` : "contract" })));
-    } else {
-      contract = result.contract;
-    }
+    const keyIds = new Map(parties.map((p) => [p.name, p.kek.keyId]));
+    const result = validateContract(buildContract(args, { keyIdOf: (party) => keyIds.get(party)!, attestation: attestationRequirements }));
+    if (!result.ok) throwIfIssues("CleanRoom", result.issues.map((i) => ({ ...i, path: argsPathOfContractPath(i.path) })));
+    else contract = result.contract;
   }
   const hash = contract ? contractHash(contract) : undefined;
   return {
@@ -524,33 +489,6 @@ function computePlan(args: CleanRoomArgs): CleanRoomPlan {
     resultLocation: hash ? `${blobEndpoint(account)}/${OUTPUT_CONTAINER_NAME}/${hash}/` : undefined,
     phase: !contract ? "awaiting-contract-inputs" : "awaiting-approvals",
     ...(hash && mode === "confidential-container" ? { enclaveContainerGroupName: enclaveContainerGroupName(args.collaboration, hash, args.enclave!.runAttempt) } : {}),
-  };
-}
-
-function buildContract(args: CleanRoomArgs, parties: PartyPlan[], attestation: AttestationRequirements): Contract {
-  const byName = new Map(parties.map((p) => [p.name, p]));
-  return {
-    version: "1.0",
-    collaboration: args.collaboration,
-    parties: args.parties.map((p) => ({
-      name: p.name,
-      signingKey: p.signingKey!,
-      kek: { keyId: byName.get(p.name)!.kek.keyId, publicKey: p.kekPublicKey! },
-    })),
-    datasets: args.datasets.map((d) => ({
-      name: d.name,
-      owner: d.owner,
-      blobPath: `${inputContainerName(d.owner)}/${d.blobName}`,
-      format: d.format,
-      schema: d.schema.map((c) => ({ name: c.name, type: c.type })),
-      ciphertextSha256: d.ciphertextSha256!,
-      plaintextLength: d.plaintextLength!,
-    })),
-    sql: args.sql,
-    privacy: { minGroupSize: args.privacy.minGroupSize, countColumn: args.privacy.countColumn, allowedColumns: [...args.privacy.allowedColumns] },
-    recipients: [...args.recipients],
-    enclave: { image: args.enclaveImage },
-    attestation,
   };
 }
 

@@ -72,7 +72,7 @@ export function validateSharedStorageArgs(args: SharedStorageArgs): ValidationIs
   }
   const days = args.deleteRetentionDays ?? 30;
   if (!isInteger(days) || days < 1 || days > 365) out.add("deleteRetentionDays", "range", `must be an integer 1..365; got ${String(days)}`);
-  return out.issues;
+  return out.items;
 }
 
 export interface ContainerRef {

@@ -1,9 +1,9 @@
 // Input validation shared by every component: pure checks that return issues, and one typed error
 // that lists all of them at once (a platform team fixes a config in one pass, not one error per run).
 import * as pulumi from "@pulumi/pulumi";
-import type { ValidationIssue } from "../enclave-app/src/protocol/index.ts";
+import { IssueList, type ValidationIssue } from "../enclave-app/src/protocol/index.ts";
 
-export type { ValidationIssue };
+export { IssueList, type ValidationIssue };
 
 export type ComponentErrorCode =
   /** A component's arguments break one or more rules; `issues` lists every one. */
@@ -52,25 +52,6 @@ export class DeploymentMismatchError extends Error {
 /** Throws a ComponentArgsError (naming `resource` when given) when `issues` is not empty. */
 export function throwIfIssues(component: string, issues: ValidationIssue[], resource?: pulumi.Resource): void {
   if (issues.length > 0) throw new ComponentArgsError(component, issues, resource);
-}
-
-/** Collects issues with a path prefix, so nested validators compose. */
-export class IssueList {
-  readonly issues: ValidationIssue[] = [];
-
-  add(path: string, rule: string, message: string): void {
-    this.issues.push({ path, rule, message });
-  }
-
-  addAll(prefix: string, issues: readonly ValidationIssue[]): void {
-    for (const i of issues) this.issues.push({ ...i, path: joinPath(prefix, i.path) });
-  }
-}
-
-export function joinPath(prefix: string, path: string): string {
-  if (!prefix) return path;
-  if (!path) return prefix;
-  return path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`;
 }
 
 export function isInteger(value: unknown): value is number {

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
-import { canonicalJson, contractHash, sameAuthority, sha256Hex, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
+import { canonicalJson, contractHash, pinnedImageProblem, sameAuthority, sha256Hex, type Contract, type IsolationMode } from "../enclave-app/src/protocol/index.ts";
 import { isVerifiedFor, type VerifiedApprovals } from "./approvals.ts";
 import { enclaveAdmissionBindingSpec, enclaveAdmissionPolicySpec, ENCLAVE_ADMISSION_POLICY_NAME } from "./enclave-admission.ts";
 import { NAME_RULES } from "./naming.ts";
@@ -24,18 +24,6 @@ import {
 
 export const ENCLAVE_WORKLOAD_TYPE = "cleanroom:index:EnclaveWorkload";
 export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
-
-/** registry[:port]/repository[:tag]@sha256:<64 hex>, lowercase repository as OCI requires. */
-export const PINNED_IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
-
-export function imageProblem(image: unknown): string | undefined {
-  if (typeof image !== "string") return "must be a string";
-  if (!/@sha256:[0-9a-f]{64}$/.test(image)) {
-    return `"${image}" is not pinned: use <registry>/<repository>@sha256:<64 hex digest> so every party approves the exact bytes that run`;
-  }
-  if (!PINNED_IMAGE.test(image)) return `"${image}" is not a valid image reference (<registry>/<repository>@sha256:<digest>)`;
-  return undefined;
-}
 
 export interface WorkloadStorage {
   /** https://<account>.blob.core.windows.net */
@@ -137,7 +125,7 @@ export function podTemplateHash(template: unknown): string {
 
 export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): ValidationIssue[] {
   const out = new IssueList();
-  const image = imageProblem(args.contract.enclave.image);
+  const image = pinnedImageProblem(args.contract.enclave.image);
   if (image) out.add("contract.enclave.image", "image-not-pinned", image);
   if (!isVerifiedFor(args.approvals, args.contract)) {
     out.add(
@@ -180,7 +168,7 @@ export function validateEnclaveWorkloadArgs(args: EnclaveWorkloadArgs): Validati
       out.add(`storage.inputContainerIds.${party}`, "unknown-party", `"${party}" is not a party of the contract`);
     }
   }
-  return out.issues;
+  return out.items;
 }
 
 export class EnclaveWorkload extends pulumi.ComponentResource {

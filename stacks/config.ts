@@ -145,21 +145,15 @@ function formatPath(segments: readonly PropertyKey[]): string {
   return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join("");
 }
 
-/** Config key for a CleanRoomArgs or contract issue path ("parties[0].name" -> "<ns>:parties[0].name"). */
+/**
+ * Config key for a CleanRoomArgs issue path ("parties[0].name" -> "<ns>:parties[0].name"): every
+ * argument is the config key of the same name (the components report the contract's rules at the
+ * arguments too, components/contract-from-args.ts).
+ */
 function keyForArgsPathIn(path: string, namespace: string): string {
-  const contractPath = path.startsWith("contract.") ? path.slice("contract.".length) : undefined;
-  let p = contractPath ?? path;
-  if (contractPath !== undefined) {
-    p = p
-      .replace(/^parties\[(\d+)\]\.kek\.publicKey/, "parties[$1].kekPublicKey")
-      .replace(/^parties\[(\d+)\]\.kek\.keyId/, "parties[$1].vaultName")
-      .replace(/^datasets\[(\d+)\]\.blobPath/, "datasets[$1].blobName")
-      .replace(/^enclave\.image/, "enclaveImage")
-      .replace(/^attestation.*/, "location");
-  }
-  if (p === "") return `${namespace}:*`;
-  const m = /^([A-Za-z]+)(.*)$/.exec(p);
-  if (!m) return fullKeyIn(p, "", namespace);
+  if (path === "") return `${namespace}:*`;
+  const m = /^([A-Za-z]+)(.*)$/.exec(path);
+  if (!m) return fullKeyIn(path, "", namespace);
   const rest = m[2]!.startsWith(".") ? m[2]!.slice(1) : m[2]!;
   return fullKeyIn(m[1]!, rest, namespace);
 }

@@ -309,12 +309,12 @@ describe("CleanRoom validation", () => {
       expect.arrayContaining([
         "isolationMode:enum",
         "enclaveImage:image-not-pinned",
-        "parties:min-parties",
+        "parties:too-few-parties",
         "parties[0].name:party-name",
         "datasets[0].owner:unknown-party",
-        "recipients[0]:unknown-party",
+        "recipients[0]:unknown-recipient",
         "privacy.minGroupSize:k-too-small",
-        "privacy.allowedColumns:count-column-not-allowed",
+        "privacy.countColumn:count-column-not-allowed",
         "cluster.enclavePool.vmSize:not-confidential-vm-size",
         "storage.accountName:storage-account-name",
       ]),
@@ -351,10 +351,10 @@ describe("CleanRoom validation", () => {
     expect(rules(phase1Args({ collaboration: "Fraud Overlap" }))).toEqual(["collaboration:collaboration-name"]);
   });
 
-  it("reports the contract's own rules under contract.*", () => {
+  it("reports the contract's own rules at the argument that sets the field", () => {
     const args = completeArgs();
     const bad = { ...args, parties: args.parties.map((p, i) => (i === 0 ? { ...p, kekPublicKey: partyKeys().bank!.signing.publicJwk } : p)) };
-    expect(() => planCleanRoom(bad)).toThrow(/contract\.parties\[0\]\.kek\.publicKey/);
+    expect(() => planCleanRoom(bad)).toThrow(/ parties\[0\]\.kekPublicKey: /);
   });
 });
 

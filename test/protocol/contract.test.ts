@@ -91,8 +91,8 @@ describe("validateContract", () => {
     ["unknown recipient", (c) => c.recipients.push("auditor"), "recipients[2]", "unknown-recipient"],
     ["duplicate recipient", (c) => c.recipients.push("bank"), "recipients[2]", "duplicate-recipient"],
     ["no recipients", (c) => (c.recipients = []), "recipients", "no-recipients"],
-    ["image by tag", (c) => (c.enclave.image = "cleanroomregistry.azurecr.io/cleanroom/enclave:1.0.0"), "enclave.image", "unpinned-image"],
-    ["image digest in upper case", (c) => (c.enclave.image = `r.io/e@sha256:${"A".repeat(64)}`), "enclave.image", "unpinned-image"],
+    ["image by tag", (c) => (c.enclave.image = "cleanroomregistry.azurecr.io/cleanroom/enclave:1.0.0"), "enclave.image", "image-not-pinned"],
+    ["image digest in upper case", (c) => (c.enclave.image = `r.io/e@sha256:${"A".repeat(64)}`), "enclave.image", "image-not-pinned"],
     ["authority over http", (c) => (c.attestation.authority = "http://sharedweu.weu.attest.azure.net"), "attestation.authority", "authority-not-https"],
     ["authority with a path", (c) => (c.attestation.authority = "https://sharedweu.weu.attest.azure.net/attest"), "attestation.authority", "bad-authority"],
     ["unknown mode", (c) => (c.attestation.mode = "sgx"), "attestation.mode", "invalid-value"],
@@ -159,7 +159,7 @@ describe("validateContract", () => {
         "datasets[0].plaintextLength:bad-length",
         "privacy.minGroupSize:k-too-small",
         "recipients[2]:unknown-recipient",
-        "enclave.image:unpinned-image",
+        "enclave.image:image-not-pinned",
         "attestation.hostdata:hostdata-forbidden",
       ]),
     );
@@ -193,6 +193,50 @@ describe("parseContract", () => {
       expect(e.code).toBe("CONTRACT_INVALID");
       expect(e.issues.map((i) => i.rule).sort()).toEqual(["empty-sql", "unknown-party"]);
       expect(e.message).toContain("datasets[0].owner");
+    }
+  });
+});
+
+describe("validateContract in draft phase (before keys, digests and the derived fields exist)", () => {
+  function draftOf(c: Raw): Raw {
+    for (const p of c.parties) delete p.signingKey, delete p.kek;
+    for (const d of c.datasets) delete d.ciphertextSha256, delete d.plaintextLength;
+    delete c.attestation;
+    return c;
+  }
+
+  it("accepts a draft without keys, digests, key ids and attestation, which the final phase requires", () => {
+    expect(validateContract(draftOf(rawFraudContract()), { phase: "draft" }).ok).toBe(true);
+    const final = validateContract(draftOf(rawFraudContract()));
+    expect(final.ok).toBe(false);
+    if (!final.ok) {
+      expect(new Set(final.issues.map((i) => `${i.path.replace(/\[\d+\]/g, "[]")}:${i.rule}`))).toEqual(
+        new Set(["parties[].signingKey:required", "parties[].kek:required", "datasets[].ciphertextSha256:required", "datasets[].plaintextLength:required", "attestation:required"]),
+      );
+    }
+  });
+
+  it("applies every other rule, and checks the later fields once they are given", () => {
+    const c = draftOf(rawFraudContract());
+    c.datasets[0].schema[0].type = "TEXT";
+    c.datasets[1].name = c.datasets[0].name.toUpperCase();
+    c.privacy.minGroupSize = 1;
+    c.parties[0].signingKey = { ...signingKey("bank"), d: "secret" };
+    c.parties[1].kek = { publicKey: weakRsa };
+    c.datasets[0].plaintextLength = -1;
+    const result = validateContract(c, { phase: "draft" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.issues.map((i) => `${i.path}:${i.rule}`)).toEqual(
+        expect.arrayContaining([
+          "datasets[0].schema[0].type:bad-column-type",
+          "datasets[1].name:duplicate-dataset",
+          "privacy.minGroupSize:k-too-small",
+          "parties[0].signingKey:private-key-material",
+          "parties[1].kek.publicKey:weak-key",
+          "datasets[0].plaintextLength:bad-length",
+        ]),
+      );
     }
   });
 });

@@ -62,7 +62,7 @@ describe("stack config", () => {
     expect(issues).toEqual(
       expect.arrayContaining([
         `${NS}:datasets[1].owner [unknown-party]`,
-        `${NS}:recipients[1] [unknown-party]`,
+        `${NS}:recipients[1] [unknown-recipient]`,
         `${NS}:approvals.broker [unknown-party]`,
         `${NS}:cluster.enclavePool.vmSize [not-confidential-vm-size]`,
         `${NS}:enclaveImage [image-not-pinned]`,
@@ -77,6 +77,18 @@ describe("stack config", () => {
     raw[`${NS}:parties`] = JSON.stringify(parties);
     const issues = issuesOf(() => loadStackConfig(raw));
     expect(issues.some((i) => i.startsWith(`${NS}:parties[0].kekPublicKey`))).toBe(true);
+  });
+
+  it("reports a contract rule at the config key that sets the field, with no mapping of its own", () => {
+    const raw = example();
+    const datasets = JSON.parse(raw[`${NS}:datasets`]!);
+    datasets[0].schema[0].type = "TEXT";
+    datasets[1].blobName = "a//b";
+    raw[`${NS}:datasets`] = JSON.stringify(datasets);
+    raw[`${NS}:enclaveImage`] = "ghcr.io/example/enclave:latest";
+    expect(issuesOf(() => loadStackConfig(raw))).toEqual(
+      expect.arrayContaining([`${NS}:datasets[0].schema[0].type [bad-column-type]`, `${NS}:datasets[1].blobName [bad-blob-path]`, `${NS}:enclaveImage [image-not-pinned]`]),
+    );
   });
 
   it("refuses approvals before the contract is complete, and a party subscription without its tenant", () => {

@@ -5,8 +5,7 @@ import { DEFAULT_ENCLAVE_CONTAINER_RESOURCES, validateEnclaveContainerOptions } 
 import { enclaveGroupContainers, type GroupContainer } from "../../components/enclave-container-spec.ts";
 import { OUTPUT_CONTAINER_NAME } from "../../components/naming.ts";
 import { planEndpoints, type CleanRoomArgs } from "../../components/plan.ts";
-import { imageProblem } from "../../components/workload.ts";
-import { formatPartySigners } from "../../enclave-app/src/protocol/index.ts";
+import { formatPartySigners, pinnedImageProblem } from "../../enclave-app/src/protocol/index.ts";
 
 export class PolicySubjectError extends Error {
   readonly problems: readonly string[];
@@ -22,7 +21,7 @@ const OPEN = "<open>";
 export function stackGroupContainers(args: CleanRoomArgs): GroupContainer[] {
   const problems: string[] = [];
   if (args.isolationMode !== "confidential-container") problems.push(`isolationMode: must be "confidential-container" (a container policy exists only in that mode); got ${JSON.stringify(args.isolationMode ?? "confidential-node")}`);
-  const image = imageProblem(args.enclaveImage);
+  const image = pinnedImageProblem(args.enclaveImage);
   if (image) problems.push(`enclaveImage: ${image}`);
   // The policy is what is being generated, so its own absence is not a problem here.
   for (const i of validateEnclaveContainerOptions(args.enclave)) if (i.path !== "ccePolicy") problems.push(`enclave${i.path ? `.${i.path}` : ""}: ${i.message}`);

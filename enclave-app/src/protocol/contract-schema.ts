@@ -7,7 +7,7 @@ import { checkKekJwk, checkSigningJwk, type JwkProblem } from "./jwk.ts";
 import { HEX64 } from "./attestation-requirements.ts";
 import { IssueList, formatPath, isRecord } from "./issues.ts";
 import { isKeyVaultKeyId } from "./key-id.ts";
-import type { ValidationIssue } from "./types.ts";
+import type { ContractPhase, ValidationIssue } from "./types.ts";
 
 export const CONTRACT_VERSION = "1.0";
 export const PARTY_NAME = /^[a-z][a-z0-9-]{1,22}$/;
@@ -17,8 +17,11 @@ export const COLLABORATION_NAME = /^[a-z][a-z0-9-]{1,39}$/;
 export const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export const SIMPLE_COLUMN_TYPES = ["VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN"] as const;
 const DECIMAL_TYPE = /^DECIMAL\((\d{1,2}),(\d{1,2})\)$/;
-/** An image reference pinned by digest; a tag alone can be moved to other code. */
-export const PINNED_IMAGE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+/**
+ * An image reference pinned by digest (a tag alone can be moved to other code):
+ * registry[:port]/repository[:tag]@sha256:<64 hex>, the repository lower-case as OCI requires.
+ */
+export const PINNED_IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
 /** Azure container name rules: 3-63 chars, lower-case letters, digits, single hyphens inside. */
 const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 export const MAX_SQL_LENGTH = 256 * 1024;
@@ -62,6 +65,24 @@ export function blobPathProblem(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The one rule for image references that must not move (the enclave image, the SKR sidecar): pinned by
+ * digest, so every party approves the exact bytes that run.
+ */
+export function pinnedImageProblem(image: unknown): string | undefined {
+  if (typeof image !== "string") return "must be a string";
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) {
+    return `image ${JSON.stringify(image)} is not pinned: use <registry>/<repository>@sha256:<64 lowercase hex> so every party approves the exact bytes that run (a tag can be moved to other code)`;
+  }
+  if (!PINNED_IMAGE.test(image)) return `image ${JSON.stringify(image)} is not a valid image reference (<registry>/<repository>@sha256:<digest>)`;
+  return undefined;
+}
+
+/** Fields the parties supply after phase 1 (keys, digests): optional in a draft, required in the final contract. */
+function suppliedLater<T extends z.ZodType>(schema: T, phase: ContractPhase) {
+  return phase === "draft" ? schema.optional() : schema;
+}
+
 function jwkSchema(check: (jwk: unknown) => JwkProblem[]) {
   // Loose: JWKs carry optional members (kid, alg, use, key_ops, x5c...) that are kept and hashed.
   return z.custom<JsonWebKey>((v) => isRecord(v), { error: "must be a JWK object" }).superRefine((jwk, ctx) => {
@@ -88,20 +109,29 @@ const columnSchema = z.strictObject({
     ),
 });
 
-const partySchema = z.strictObject({
-  name: name(PARTY_NAME, "party name"),
-  signingKey: jwkSchema(checkSigningJwk),
-  kek: z.strictObject({
-    keyId: z
-      .string()
-      .superRefine(
-        rule("bad-key-id", (v: string) => isKeyVaultKeyId(v), (v) => `keyId ${JSON.stringify(v)} must be a Key Vault key id https://<vault>/keys/<name>[/<version>]`),
-      ),
-    publicKey: jwkSchema(checkKekJwk),
-  }),
-});
+const partySchema = (phase: ContractPhase) =>
+  z.strictObject({
+    name: name(PARTY_NAME, "party name"),
+    signingKey: suppliedLater(jwkSchema(checkSigningJwk), phase),
+    kek: suppliedLater(
+      z.strictObject({
+        // Derived by the plan from the vault name and the release policy: absent from a draft.
+        keyId: suppliedLater(
+          z
+            .string()
+            .superRefine(
+              rule("bad-key-id", (v: string) => isKeyVaultKeyId(v), (v) => `keyId ${JSON.stringify(v)} must be a Key Vault key id https://<vault>/keys/<name>[/<version>]`),
+            ),
+          phase,
+        ),
+        publicKey: suppliedLater(jwkSchema(checkKekJwk), phase),
+      }),
+      phase,
+    ),
+  });
 
-const datasetSchema = z.strictObject({
+const datasetSchema = (phase: ContractPhase) =>
+  z.strictObject({
   name: name(DATASET_NAME, "dataset name"),
   owner: z.string(),
   blobPath: z.string().superRefine((v, ctx) => {
@@ -110,13 +140,16 @@ const datasetSchema = z.strictObject({
   }),
   format: z.enum(["csv", "parquet"]),
   schema: z.array(columnSchema).superRefine(rule("empty-schema", (v: unknown[]) => v.length > 0, "a dataset needs at least one column")),
-  ciphertextSha256: hex64("ciphertextSha256"),
-  plaintextLength: z.number().superRefine(
-    rule(
-      "bad-length",
-      (v: number) => Number.isSafeInteger(v) && v >= 0,
-      (v) => `plaintextLength must be a non-negative integer; got ${v}`,
+  ciphertextSha256: suppliedLater(hex64("ciphertextSha256"), phase),
+  plaintextLength: suppliedLater(
+    z.number().superRefine(
+      rule(
+        "bad-length",
+        (v: number) => Number.isSafeInteger(v) && v >= 0,
+        (v) => `plaintextLength must be a non-negative integer; got ${v}`,
+      ),
     ),
+    phase,
   ),
 });
 
@@ -144,13 +177,13 @@ const privacySchema = z.strictObject({
     .superRefine(rule("no-allowed-columns", (v: unknown[]) => v.length > 0, "allowedColumns must list at least the count column")),
 });
 
-export const contractSchema = z.strictObject({
+const contractSchemaFor = (phase: ContractPhase) => z.strictObject({
   version: z.unknown().superRefine(
     rule("unsupported-version", (v) => v === CONTRACT_VERSION, (v) => `version must be "${CONTRACT_VERSION}"; got ${JSON.stringify(v)}`),
   ),
   collaboration: name(COLLABORATION_NAME, "collaboration name"),
-  parties: z.array(partySchema),
-  datasets: z.array(datasetSchema),
+  parties: z.array(partySchema(phase)),
+  datasets: z.array(datasetSchema(phase)),
   sql: z.string().superRefine((sql, ctx) => {
     if (sql.trim() === "") fail(ctx, "empty-sql", "sql must be the query the parties approve; it is empty");
     else if (sql.length > MAX_SQL_LENGTH) fail(ctx, "sql-too-long", `sql is longer than ${MAX_SQL_LENGTH} characters`);
@@ -160,19 +193,16 @@ export const contractSchema = z.strictObject({
     .array(z.string())
     .superRefine(rule("no-recipients", (v: unknown[]) => v.length > 0, "recipients must name at least one party to receive the result")),
   enclave: z.strictObject({
-    image: z
-      .string()
-      .superRefine(
-        rule(
-          "unpinned-image",
-          (v: string) => PINNED_IMAGE.test(v),
-          (v) => `enclave image ${JSON.stringify(v)} is not pinned: it must end in @sha256:<64 lowercase hex> so the approved code cannot be swapped`,
-        ),
-      ),
+    image: z.string().superRefine((v, ctx) => {
+      const problem = pinnedImageProblem(v);
+      if (problem) fail(ctx, "image-not-pinned", problem);
+    }),
   }),
-  // Checked by checkAttestationRequirements (shared with the release-policy builder).
-  attestation: z.unknown(),
+  // Checked by checkAttestationRequirements (shared with the release-policy builder); the plan derives it.
+  attestation: suppliedLater(z.unknown(), phase),
 });
+
+const contractSchemas: Record<ContractPhase, ReturnType<typeof contractSchemaFor>> = { final: contractSchemaFor("final"), draft: contractSchemaFor("draft") };
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
@@ -190,8 +220,8 @@ function describeType(value: unknown): string {
 }
 
 /** Field-level issues, translated from zod into {path, rule, message}. */
-export function schemaIssues(input: unknown): ValidationIssue[] {
-  const result = contractSchema.safeParse(input);
+export function schemaIssues(input: unknown, phase: ContractPhase = "final"): ValidationIssue[] {
+  const result = contractSchemas[phase].safeParse(input);
   if (result.success) return [];
   const out = new IssueList({ keepDuplicates: true });
   for (const issue of result.error.issues) {

@@ -3,6 +3,7 @@
 import { checkAttestationRequirements } from "./attestation-requirements.ts";
 import { isRecord, joinPath, type IssueList } from "./issues.ts";
 import { PRIVATE_JWK_MEMBERS, privateJwkMembers } from "./jwk.ts";
+import type { ContractPhase } from "./types.ts";
 
 const MIN_PARTIES = 2;
 
@@ -65,7 +66,7 @@ function scanForPrivateKeys(value: unknown, path: string, issues: IssueList, dep
   for (const [key, child] of Object.entries(value)) scanForPrivateKeys(child, joinPath(path, key), issues, depth + 1);
 }
 
-export function semanticIssues(input: unknown, issues: IssueList): void {
+export function semanticIssues(input: unknown, issues: IssueList, phase: ContractPhase = "final"): void {
   if (!isRecord(input)) return;
 
   // Parties
@@ -143,9 +144,9 @@ export function semanticIssues(input: unknown, issues: IssueList): void {
     }
   }
 
-  // Attestation (the same checks the release-policy builder applies)
+  // Attestation (the same checks the release-policy builder applies); a draft has none yet.
   if (input.attestation === undefined) {
-    issues.add("attestation", "required", "attestation is required");
+    if (phase === "final") issues.add("attestation", "required", "attestation is required");
   } else {
     for (const issue of checkAttestationRequirements(input.attestation, "attestation")) {
       issues.add(issue.path, issue.rule, issue.message);

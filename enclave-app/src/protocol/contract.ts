@@ -3,21 +3,31 @@ import { schemaIssues } from "./contract-schema.ts";
 import { semanticIssues } from "./contract-semantics.ts";
 import { ContractValidationError } from "./errors.ts";
 import { IssueList, isRecord } from "./issues.ts";
-import type { Contract, ValidationIssue } from "./types.ts";
+import type { Contract, ContractDraft, ContractPhase, ValidationIssue } from "./types.ts";
+
+export type ContractCheck<T> = { ok: true; contract: T } | { ok: false; issues: ValidationIssue[] };
 
 /**
  * Checks a candidate contract (parsed JSON) against every rule and reports all problems at once.
  * The returned contract is the input itself, structurally unchanged: unknown fields are errors
  * rather than silently dropped, so the hash of the returned value is the hash of what was signed.
+ *
+ * `{ phase: "draft" }` runs the same rules on a ContractDraft: the fields supplied after phase 1
+ * (signing and key-encryption keys, dataset digests and lengths) and the ones the plan derives (key
+ * ids, attestation) may be absent, and are checked when present. The components run it before the
+ * contract can exist, so a phase-1 config learns of every contract problem it already has.
  */
-export function validateContract(input: unknown): { ok: true; contract: Contract } | { ok: false; issues: ValidationIssue[] } {
+export function validateContract(input: unknown): ContractCheck<Contract>;
+export function validateContract(input: unknown, opts: { phase: "final" }): ContractCheck<Contract>;
+export function validateContract(input: unknown, opts: { phase: "draft" }): ContractCheck<ContractDraft>;
+export function validateContract(input: unknown, opts: { phase: ContractPhase } = { phase: "final" }): ContractCheck<Contract | ContractDraft> {
   const issues = new IssueList();
   if (!isRecord(input)) {
     issues.add("", "type", `a contract must be a JSON object, not ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}`);
     return { ok: false, issues: issues.items };
   }
-  issues.addAll(schemaIssues(input));
-  semanticIssues(input, issues);
+  issues.addAll(schemaIssues(input, opts.phase));
+  semanticIssues(input, issues, opts.phase);
   if (issues.items.length > 0) return { ok: false, issues: issues.items };
   return { ok: true, contract: input as unknown as Contract };
 }

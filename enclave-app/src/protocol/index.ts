@@ -8,6 +8,8 @@ export type {
   PartySpec,
   PrivacyRules,
   Contract,
+  ContractDraft,
+  ContractPhase,
   ValidationIssue,
   Approvals,
   ApprovalReport,
@@ -33,13 +35,15 @@ export {
 export { canonicalJson, sha256Hex } from "./canonical.ts";
 export { jsonSyntaxProblem } from "./json-text.ts";
 
-export { validateContract, parseContract, contractHash, requiredApprovers } from "./contract.ts";
+export { validateContract, parseContract, contractHash, requiredApprovers, type ContractCheck } from "./contract.ts";
+export { IssueList, prefixPath } from "./issues.ts";
 export {
   CONTRACT_VERSION,
   PARTY_NAME,
   DATASET_NAME,
   COLLABORATION_NAME,
   PINNED_IMAGE,
+  pinnedImageProblem,
   SIMPLE_COLUMN_TYPES,
   isSupportedColumnType,
   MIN_GROUP_SIZE,

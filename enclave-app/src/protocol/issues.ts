@@ -1,6 +1,7 @@
-// The one set of helpers that build `{path, rule, message}` issue lists on the protocol side (contract
-// schema and semantics, attestation requirements, release-policy grammar); the enclave runtime and the
-// CLI read those lists. (components/validation.ts keeps the IaC side's own, for component args.)
+// The one set of helpers that build `{path, rule, message}` issue lists: the protocol's checkers
+// (contract schema and semantics, attestation requirements, release-policy grammar) and the
+// components' argument validators both use them; the enclave runtime, the CLI and the stack config
+// read those lists.
 import type { ValidationIssue } from "./types.ts";
 
 export type PathSegment = string | number;
@@ -18,6 +19,13 @@ export function formatPath(segments: readonly PathSegment[]): string {
 export function joinPath(base: string, child: PathSegment): string {
   if (typeof child === "number") return `${base}[${child}]`;
   return base === "" ? child : `${base}.${child}`;
+}
+
+/** A path reported by a nested checker, placed under `prefix`: ("enclave", "resources.cpu") -> "enclave.resources.cpu". */
+export function prefixPath(prefix: string, path: string): string {
+  if (!prefix) return path;
+  if (!path) return prefix;
+  return path.startsWith("[") ? `${prefix}${path}` : `${prefix}.${path}`;
 }
 
 /**
@@ -47,6 +55,11 @@ export class IssueList {
 
   addAll(issues: Iterable<ValidationIssue>): void {
     for (const issue of issues) this.push(issue);
+  }
+
+  /** The issues of a nested checker, their paths placed under `prefix`. */
+  addUnder(prefix: string, issues: Iterable<ValidationIssue>): void {
+    for (const issue of issues) this.add(prefixPath(prefix, issue.path), issue.rule, issue.message);
   }
 }
 

@@ -82,6 +82,19 @@ export interface Contract {
   attestation: AttestationRequirements;
 }
 
+/**
+ * A contract before the parties have supplied their keys and digests (phase 1): what the components
+ * can check early. The plan adds the key ids and the attestation requirements once it derives them.
+ */
+export interface ContractDraft extends Omit<Contract, "parties" | "datasets" | "attestation"> {
+  parties: (Pick<PartySpec, "name"> & { signingKey?: PartySpec["signingKey"]; kek?: Partial<PartySpec["kek"]> })[];
+  datasets: (Omit<DatasetSpec, "ciphertextSha256" | "plaintextLength"> & Partial<Pick<DatasetSpec, "ciphertextSha256" | "plaintextLength">>)[];
+  attestation?: AttestationRequirements;
+}
+
+/** "final": every field present (what parties sign); "draft": a ContractDraft, checked before keys and digests exist. */
+export type ContractPhase = "final" | "draft";
+
 export interface ValidationIssue {
   /** Where the problem is, e.g. "datasets[1].owner" ("" for the document itself). */
   path: string;
