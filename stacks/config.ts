@@ -5,7 +5,7 @@
 // throws one StackConfigError listing every problem with the config key it belongs to.
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
-import { ComponentArgsError, pendingContractInputs, planCleanRoom, type CleanRoomArgs, type CleanRoomPlan } from "../components/index.ts";
+import { ComponentArgsError, pendingContractInputs, planCleanRoom, validateCleanRoomArgs, type CleanRoomArgs, type CleanRoomPlan } from "../components/index.ts";
 import type { Approvals } from "../enclave-app/src/protocol/index.ts";
 
 /** The project name; the program uses pulumi.getProject(), so a project scaffolded under another name keeps working. */
@@ -145,6 +145,11 @@ function formatPath(segments: readonly PropertyKey[]): string {
   return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join("");
 }
 
+/** "<ns>:parties[0].admins[1]" -> "<ns>:parties". */
+function topLevelKey(key: string): string {
+  return /^[^.[]*/.exec(key)![0];
+}
+
 /**
  * Config key for a CleanRoomArgs issue path ("parties[0].name" -> "<ns>:parties[0].name"): every
  * argument is the config key of the same name (the components report the contract's rules at the
@@ -163,6 +168,13 @@ function keyForArgsPathIn(path: string, namespace: string): string {
  * project namespace (azure-native:location, ...) are ignored.
  */
 export function parseStackConfig(raw: Record<string, string>, namespace = CONFIG_NAMESPACE): StackConfig {
+  const { values, issues } = readStackConfig(raw, namespace);
+  if (issues.length > 0) throw new StackConfigError(issues);
+  return values as StackConfig;
+}
+
+/** The keys whose values have the right shape, and the shape problems of the others (their keys left out). */
+function readStackConfig(raw: Record<string, string>, namespace: string): { values: Partial<StackConfig>; issues: ConfigIssue[] } {
   const fullKey = (key: string, path = "") => fullKeyIn(key, path, namespace);
   const issues: ConfigIssue[] = [];
   const values: Record<string, unknown> = {};
@@ -198,6 +210,7 @@ export function parseStackConfig(raw: Record<string, string>, namespace = CONFIG
         const segs = issue.path.filter((s): s is string | number => typeof s !== "symbol");
         issues.push({ key: fullKey(key, formatPath(segs)), rule: issue.code === "unrecognized_keys" ? "unknown-key" : "type", message: issue.message });
       }
+      delete values[key];
     } else {
       values[key] = result.data;
     }
@@ -206,8 +219,7 @@ export function parseStackConfig(raw: Record<string, string>, namespace = CONFIG
   if (values["clusterAdminGroupObjectIds"] === undefined && (values["isolationMode"] ?? "confidential-node") === "confidential-node") {
     issues.push({ key: fullKey("clusterAdminGroupObjectIds"), rule: "required", message: "is required" });
   }
-  if (issues.length > 0) throw new StackConfigError(issues);
-  return values as StackConfig;
+  return { values: values as Partial<StackConfig>, issues };
 }
 
 /** CleanRoomArgs without per-party providers (the program adds those). */
@@ -220,7 +232,7 @@ export function toCleanRoomArgs(config: StackConfig): CleanRoomArgs {
     isolationMode: config.isolationMode,
     // A missing policyHash is the components' finding (validateCleanRoomArgs names the key).
     attestation: config.attestation as CleanRoomArgs["attestation"],
-    parties: config.parties.map(({ subscriptionId: _subscription, ...p }) => p),
+    parties: config.parties?.map(({ subscriptionId: _subscription, ...p }) => p),
     datasets: config.datasets,
     sql: config.sql,
     privacy: config.privacy,
@@ -248,7 +260,18 @@ export interface LoadedStackConfig {
 export function loadStackConfig(raw: Record<string, string>, namespace = CONFIG_NAMESPACE): LoadedStackConfig {
   const fullKey = (key: string, path = "") => fullKeyIn(key, path, namespace);
   const keyForArgsPath = (path: string) => keyForArgsPathIn(path, namespace);
-  const config = parseStackConfig(raw, namespace);
+  const read = readStackConfig(raw, namespace);
+  if (read.issues.length > 0) {
+    // The well-formed keys are still checked against every component and contract rule, so one error
+    // lists all problems (a key size of 1024 is not hidden by a typo elsewhere); a key with a shape
+    // problem is reported by that problem alone.
+    const broken = new Set(read.issues.map((i) => topLevelKey(i.key)));
+    const more = validateCleanRoomArgs(toCleanRoomArgs(read.values as StackConfig))
+      .map((i) => ({ key: keyForArgsPath(i.path), rule: i.rule, message: i.message }))
+      .filter((i) => !broken.has(topLevelKey(i.key)));
+    throw new StackConfigError([...read.issues, ...more]);
+  }
+  const config = read.values as StackConfig;
   const args = toCleanRoomArgs(config);
   // Every component and contract rule, in one pass: planCleanRoom validates before it plans.
   const issues: ConfigIssue[] = [];

@@ -49,6 +49,27 @@ describe("stack config", () => {
     expect(issues).toHaveLength(6);
   });
 
+  it("names component rules of the well-formed keys in the same error as the shape problems of the others", () => {
+    const raw = example();
+    raw[`${NS}:privacy`] = JSON.stringify({ minGroupSize: "ten", countColumn: "n", allowedColumns: ["n"] });
+    const parties = JSON.parse(raw[`${NS}:parties`]!);
+    parties[0].keySize = 1024;
+    raw[`${NS}:parties`] = JSON.stringify(parties);
+    raw[`${NS}:location`] = "antarctica";
+    raw[`${NS}:storage`] = JSON.stringify({ accountName: "Not_A_Name" });
+    const issues = issuesOf(() => loadStackConfig(raw));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        `${NS}:privacy.minGroupSize [type]`,
+        `${NS}:parties[0].keySize [kek-size]`,
+        `${NS}:location [unsupported-region]`,
+        `${NS}:storage.accountName [storage-account-name]`,
+      ]),
+    );
+    // The malformed key is reported by its shape alone, not again by the rules that found it missing.
+    expect(issues.filter((i) => i.startsWith(`${NS}:privacy`))).toEqual([`${NS}:privacy.minGroupSize [type]`]);
+  });
+
   it("checks references and component rules against config keys", () => {
     const raw = example();
     const datasets = JSON.parse(raw[`${NS}:datasets`]!);
