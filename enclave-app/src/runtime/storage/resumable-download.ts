@@ -46,7 +46,7 @@ export async function resumableDownload(opts: ResumableDownloadOptions, initialE
       let cause: unknown;
       try {
         for await (const chunk of body!) {
-          const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+          const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
           offset += buf.length;
           if (offset > total) throw new DownloadBrokenError(`${opts.what}: received more than the ${total} bytes announced`, { cause: undefined });
           yield buf;
