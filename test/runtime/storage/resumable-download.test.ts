@@ -57,6 +57,15 @@ describe("resumableDownload", () => {
     expect(opened).toBe(3);
   });
 
+  it("closes the answer being read when the reader stops early", async () => {
+    const body = new Readable({ read() {} });
+    body.push(BLOB.subarray(0, 1_000));
+    const stream = (await resumableDownload({ what: "x", open: async () => ({ body, contentLength: BLOB.length }) })) as Readable;
+    for await (const _chunk of stream) break;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(body.destroyed).toBe(true);
+  });
+
   it("fails at once when the first request fails (a missing blob is not retried here)", async () => {
     const missing = Object.assign(new Error("BlobNotFound"), { statusCode: 404 });
     await expect(resumableDownload({ what: "x", open: () => Promise.reject(missing) })).rejects.toBe(missing);

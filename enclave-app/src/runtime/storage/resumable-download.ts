@@ -36,35 +36,76 @@ export async function resumableDownload(opts: ResumableDownloadOptions, initialE
   const first = await opts.open(0, initialEtag);
   const total = first.contentLength;
   const etag = initialEtag ?? first.etag;
+  let offset = 0;
+  let resumes = 0;
+  let current: NodeJS.ReadableStream = first.body;
 
-  async function* bytes(): AsyncGenerator<Buffer> {
-    let offset = 0;
-    let resumes = 0;
-    let body: NodeJS.ReadableStream | undefined = first.body;
-    for (;;) {
-      let reason = "the answer ended early";
-      let cause: unknown;
-      try {
-        for await (const chunk of body!) {
-          const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
-          offset += buf.length;
-          if (offset > total) throw new DownloadBrokenError(`${opts.what}: received more than the ${total} bytes announced`, { cause: undefined });
-          yield buf;
-        }
-      } catch (err) {
-        if (err instanceof DownloadBrokenError) throw err;
-        cause = err;
-        reason = err instanceof Error ? err.message : String(err);
+  // A plain Readable rather than an async generator: destroying it must close the answer being read
+  // at once, even while that answer is stalled (a generator cannot be returned while it awaits).
+  const out = new Readable({
+    read() {
+      current.resume();
+    },
+    destroy(err, callback) {
+      destroyStream(current);
+      callback(err);
+    },
+  });
+
+  const attach = (body: NodeJS.ReadableStream): void => {
+    current = body;
+    let done = false;
+    const onData = (chunk: Buffer | string) => {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      offset += buf.length;
+      if (offset > total) {
+        finish();
+        out.destroy(new DownloadBrokenError(`${opts.what}: received more than the ${total} bytes announced`, { cause: undefined }));
+        return;
       }
-      if (offset === total) return;
-      (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      if (!out.push(buf)) body.pause();
+    };
+    const finish = () => {
+      done = true;
+      body.removeListener("data", onData);
+      body.removeListener("end", onEnd);
+      body.removeListener("error", onBreak);
+      body.removeListener("close", onEnd);
+      // A late error from an answer already given up on must not become an uncaught exception.
+      body.on("error", () => undefined);
+    };
+    const onEnd = () => onBreak(undefined);
+    function onBreak(err: unknown): void {
+      if (done) return;
+      finish();
+      if (out.destroyed) return;
+      if (offset === total) {
+        out.push(null);
+        return;
+      }
+      destroyStream(body);
+      const reason = err === undefined ? "the answer ended early" : err instanceof Error ? err.message : String(err);
       if (resumes >= maxResumes) {
-        throw new DownloadBrokenError(`${opts.what}: broke off at byte ${offset} of ${total} after ${resumes} resume(s): ${reason}`, { cause });
+        out.destroy(new DownloadBrokenError(`${opts.what}: broke off at byte ${offset} of ${total} after ${resumes} resume(s): ${reason}`, { cause: err }));
+        return;
       }
       resumes++;
       opts.onResume?.({ offset, total, resumes, reason });
-      body = (await opts.open(offset, etag)).body;
+      opts.open(offset, etag).then(
+        (answer) => (out.destroyed ? destroyStream(answer.body) : attach(answer.body)),
+        (openErr: unknown) => out.destroy(openErr instanceof Error ? openErr : new Error(String(openErr))),
+      );
     }
-  }
-  return Readable.from(bytes(), { objectMode: false });
+    body.on("data", onData);
+    body.once("end", onEnd);
+    body.once("error", onBreak);
+    // A stream destroyed without an error emits only "close".
+    body.once("close", onEnd);
+  };
+  attach(first.body);
+  return out;
+}
+
+function destroyStream(stream: NodeJS.ReadableStream): void {
+  (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
 }
