@@ -1,6 +1,6 @@
 import { csvToParquet } from "./parquet.ts";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import type { AttestationRequirements, Contract, IsolationMode } from "../protocol/index.ts";
+import type { Approvals, AttestationRequirements, Contract, IsolationMode } from "../protocol/index.ts";
 import { formatPartySigners, parsePartySigners } from "../protocol/index.ts";
 import type { RunEvent } from "../runtime/events.ts";
 import { RuntimeError } from "../runtime/errors.ts";
@@ -59,7 +59,7 @@ export interface DemoSummary {
 
 /** Lets callers (tests) look inside the running clean room after the enclave ran, before teardown. */
 export interface DemoHooks {
-  afterRun?(ctx: { room: LocalCleanRoom; parties: DemoParty[]; contract: Contract; run: RunResult; output: ContainerClient }): Promise<void>;
+  afterRun?(ctx: { room: LocalCleanRoom; parties: DemoParty[]; contract: Contract; approvals: Approvals; run: RunResult; output: ContainerClient }): Promise<void>;
   onEnclaveEvent?(event: RunEvent): void;
 }
 
@@ -302,7 +302,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       ? { ok: true, passed: verification.passed }
       : { ok: false, passed: verification.passed, failure: verification.failure };
 
-    await io.hooks?.afterRun?.({ room, parties, contract: signed.contract, run, output });
+    await io.hooks?.afterRun?.({ room, parties, contract: signed.contract, approvals: signed.approvals, run, output });
     summary.ok = verification.ok && decrypted.length > 0 && summary.recipients.every((r) => r.sameAsFirst);
     return summary;
   } finally {

@@ -2,6 +2,7 @@
 // wraps @azure/storage-blob's BlobServiceClient (a TokenCredential on Azure, the Azurite connection
 // string locally; the SDK's own retry policies apply); tests can wrap it to inject failures.
 import type { BlobServiceClient } from "@azure/storage-blob";
+import { resumableDownload } from "./resumable-download.ts";
 
 export interface BlobProperties {
   contentLength: number;
@@ -33,10 +34,19 @@ export function blobStoreFromServiceClient(client: BlobServiceClient): BlobStore
       const props = await blob(container, blobName).getProperties();
       return { contentLength: props.contentLength ?? 0, metadata: props.metadata ?? {}, ...(props.etag ? { etag: props.etag } : {}) };
     },
-    async download(container, blobName, etag) {
-      const res = await blob(container, blobName).download(0, undefined, etag ? { conditions: { ifMatch: etag } } : {});
-      if (!res.readableStreamBody) throw new Error(`download of ${container}/${blobName} returned no body`);
-      return res.readableStreamBody;
+    download(container, blobName, etag) {
+      return resumableDownload(
+        {
+          what: `download of ${container}/${blobName}`,
+          async open(offset, version) {
+            // maxRetryRequests 0: the SDK's own resuming stream cannot survive a reset (see resumable-download.ts).
+            const res = await blob(container, blobName).download(offset, undefined, { maxRetryRequests: 0, ...(version ? { conditions: { ifMatch: version } } : {}) });
+            if (!res.readableStreamBody) throw new Error(`download of ${container}/${blobName} returned no body`);
+            return { body: res.readableStreamBody, contentLength: res.contentLength ?? 0, ...(res.etag ? { etag: res.etag } : {}) };
+          },
+        },
+        etag,
+      );
     },
     async uploadNew(container, blobName, data, metadata) {
       await blob(container, blobName).uploadData(data, {
