@@ -295,6 +295,27 @@ describe("runCollaboration on the local clean room", () => {
     expect(run.events.some((e) => e.event === "output-removed")).toBe(true);
   });
 
+  it("completes with a verifiable receipt when storage writes a blob but the answer is lost", async () => {
+    const lost: string[] = [];
+    const losing: BlobStore = {
+      ...storage,
+      uploadNew: async (c, n, d, m) => {
+        await storage.uploadNew(c, n, d, m);
+        lost.push(n);
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      },
+    };
+    const run = await prepareRun(happy, { storage: losing });
+    const result = await runCollaboration(run.opts);
+    expect(lost).toHaveLength(3);
+    const out = room.service.getContainerClient(run.outputContainer);
+    expect((await listBlobs(out)).sort()).toEqual([...lost].sort());
+    const receipt = JSON.parse((await out.getBlockBlobClient(result.receiptBlobName).downloadToBuffer()).toString("utf8"));
+    const outputBlobs = Object.fromEntries(await Promise.all(result.outputs.map(async (o) => [o.blobName, await out.getBlockBlobClient(o.blobName).downloadToBuffer()] as const)));
+    const verified = await verifyReceipt(receipt, { contract: happy.contract, caCertPem: room.ca.certPem, outputBlobs });
+    expect(verified.ok ? "ok" : verified.failure).toBe("ok");
+  });
+
   it("never overwrites or deletes the outputs of an earlier run with the same run id", async () => {
     const first = await prepareRun(happy);
     await runCollaboration(first.opts);
@@ -397,6 +418,7 @@ describe("runCollaboration while role assignments propagate (403s retried within
       download: async (c, n, e) => (budget.download-- > 0 ? Promise.reject(pending()) : storage.download(c, n, e)),
       uploadNew: async (c, n, d, m) => (budget.uploadNew-- > 0 ? Promise.reject(pending()) : storage.uploadNew(c, n, d, m)),
       deleteIfExists: (c, n) => storage.deleteIfExists(c, n),
+      list: (c, p) => storage.list(c, p),
     };
     const run = await prepareRun(s, { storage: flaky, authorizationRetry: RETRY });
     const result = await runCollaboration(run.opts);

@@ -193,7 +193,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-const BLOB_STEP: Record<BlobRetryNotice["operation"], RuntimeStep> = { getProperties: "download", download: "download", uploadNew: "upload", deleteIfExists: "cleanup" };
+const BLOB_STEP: Record<BlobRetryNotice["operation"], RuntimeStep> = { getProperties: "download", download: "download", uploadNew: "upload", deleteIfExists: "cleanup", list: "cleanup" };
 
 function blobRetryEvent(n: BlobRetryNotice): StepEvent {
   return {
