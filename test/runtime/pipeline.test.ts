@@ -316,6 +316,54 @@ describe("runCollaboration on the local clean room", () => {
     expect(verified.ok ? "ok" : verified.failure).toBe("ok");
   });
 
+  it("a retry with the run id of a killed run (staged blobs, no receipt) removes them and commits; other runs untouched", async () => {
+    const committed = await prepareRun(happy);
+    const out = room.service.getContainerClient(committed.outputContainer);
+    const committedResult = await runCollaboration(committed.opts);
+
+    // The killed attempt: its results reached storage, then the process died before the receipt
+    // (no cleanup ran: deletes do nothing).
+    const killedStore: BlobStore = {
+      ...storage,
+      uploadNew: async (c, n, d, m) => {
+        if (n.endsWith("/receipt.json")) throw new Error("SIGKILL");
+        return storage.uploadNew(c, n, d, m);
+      },
+      deleteIfExists: async () => undefined,
+    };
+    const runId = "job-retried";
+    const prefix = `${committedResult.contractHash}/${runId}/`;
+    const killed = await prepareRun(happy, { storage: killedStore, runId, outputContainer: committed.outputContainer });
+    await expect(runCollaboration(killed.opts)).rejects.toMatchObject({ step: "receipt" });
+    const staged = (await listBlobs(out)).filter((n) => n.startsWith(prefix));
+    expect(staged).toHaveLength(2);
+    // A stray blob of that attempt the retry will not write again, and another run's uncommitted blob
+    // whose run id merely starts the same.
+    await out.getBlockBlobClient(`${prefix}result.former-recipient.csv`).uploadData(Buffer.from("stale"));
+    const neighbour = `${committedResult.contractHash}/${runId}-2/result.bank.csv`;
+    await out.getBlockBlobClient(neighbour).uploadData(Buffer.from("another run"));
+    const untouched = async () =>
+      Object.fromEntries(await Promise.all((await listBlobs(out)).filter((n) => !n.startsWith(prefix)).map(async (n) => [n, (await out.getBlockBlobClient(n).getProperties()).etag] as const)));
+    const othersBefore = await untouched();
+    const stagedEtags = await Promise.all(staged.map(async (n) => (await out.getBlockBlobClient(n).getProperties()).etag));
+
+    const retry = await prepareRun(happy, { runId, outputContainer: committed.outputContainer });
+    const result = await runCollaboration(retry.opts);
+    expect((await listBlobs(out)).filter((n) => n.startsWith(prefix)).sort()).toEqual([...staged, result.receiptBlobName].sort());
+    // The staged results were removed and written anew (new etags), and the receipt verifies against them.
+    const newEtags = await Promise.all(staged.map(async (n) => (await out.getBlockBlobClient(n).getProperties()).etag));
+    newEtags.forEach((etag, i) => expect(etag).not.toBe(stagedEtags[i]));
+    const receipt = JSON.parse((await out.getBlockBlobClient(result.receiptBlobName).downloadToBuffer()).toString("utf8"));
+    const outputBlobs = Object.fromEntries(await Promise.all(result.outputs.map(async (o) => [o.blobName, await out.getBlockBlobClient(o.blobName).downloadToBuffer()] as const)));
+    const verified = await verifyReceipt(receipt, { contract: happy.contract, caCertPem: room.ca.certPem, outputBlobs });
+    expect(verified.ok ? "ok" : verified.failure).toBe("ok");
+    expect(retry.events.filter((e) => e.event === "uncommitted-removed").map((e) => e.detail).sort()).toEqual([...staged, `${prefix}result.former-recipient.csv`].sort());
+    // The committed run and the neighbouring run are exactly as they were.
+    expect(await untouched()).toEqual(othersBefore);
+    expect(othersBefore).toHaveProperty([neighbour]);
+    expect(othersBefore).toHaveProperty([committedResult.receiptBlobName]);
+  });
+
   it("never overwrites or deletes the outputs of an earlier run with the same run id", async () => {
     const first = await prepareRun(happy);
     await runCollaboration(first.opts);
@@ -325,6 +373,9 @@ describe("runCollaboration on the local clean room", () => {
     expect(err).toMatchObject({ code: "OUTPUT_FAILED" });
     expect((err as Error).message).toMatch(/already exists: outputs are never overwritten/);
     expect(await listBlobs(room.service.getContainerClient(first.outputContainer))).toEqual(before);
+    // Refused at the start: no key is asked for a run that cannot commit.
+    expect(err).toMatchObject({ step: "cleanup" });
+    expect(again.calls).toEqual({ attest: 0, keyClients: 0 });
   });
 
   it("refuses a dataset whose ciphertext is not the one the contract pins", async () => {

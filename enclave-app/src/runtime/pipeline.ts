@@ -1,6 +1,7 @@
 // The one code path of a clean room run, the same locally and on Azure (only RunOptions' adapters
 // differ). An orchestrator over named steps (steps/), each a function with typed input and output:
 //   verify   contract parsed once, SQL/image/party signers/mode match, every owner approved
+//   recover  remove this run id's staged blobs that no receipt committed (a killed earlier attempt)
 //   attest   token binding the receipt key; container mode: hostdata is the approved policy
 //   inspect  each dataset's metadata and length, before any key is released
 //   release  per party: obtain an unwrapper for its KEK, unwrap its datasets' content keys
@@ -8,9 +9,10 @@
 //   compute  DuckDB runs the approved SQL; then the scratch directory is removed
 //   guard    output privacy rules
 //   seal     encrypt the result to each recipient
-//   commit   upload the results, then the receipt last (commit marker)
+//   commit   upload the results under <contractHash>/<runId>/, then the receipt last (commit marker)
 // On any error nothing stays in the output container (commit removes what it uploaded), content
-// keys are zeroed and the scratch files are removed.
+// keys are zeroed and the scratch files are removed. A run killed before its receipt leaves staged
+// blobs that are not a result; the next attempt with the same run id removes them (recover).
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { X509Certificate } from "node:crypto";
@@ -30,6 +32,7 @@ import { compute } from "./steps/compute.ts";
 import { guard } from "./steps/guard.ts";
 import { inspectDatasets } from "./steps/inspect.ts";
 import { loadDatasets } from "./steps/load.ts";
+import { removeUncommitted } from "./steps/recover.ts";
 import { releaseKeys, zeroContentKeys, type ContentKeys } from "./steps/release.ts";
 import { asRuntimeError, createRunReporter, type StepEvent } from "./steps/reporter.ts";
 import { seal } from "./steps/seal.ts";
@@ -42,7 +45,11 @@ export interface RunOptions {
   contract: unknown;
   /** Approvals as loaded: party name -> compact JWS. */
   approvals: unknown;
-  /** Unique per run (the Job name); part of the output blob names. */
+  /**
+   * Identifies the run (the Job name); its outputs are staged under <contractHash>/<runId>/. A new
+   * attempt with the run id of an uncommitted one (no receipt) removes those staged blobs first; a
+   * committed run id is refused.
+   */
   runId: string;
   attester: Attester;
   /** Key client for a party's vault (flow a: the runtime releases keys itself). */
@@ -116,6 +123,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       },
       reporter,
     );
+    await removeUncommitted({ storage, outputContainer: opts.outputContainer, contractHash, runId: opts.runId }, reporter);
     scratch = await mkdtemp(join(await ensureDir(opts.scratchDir), "run-"));
 
     const attested = await attestEnclave({ contract, attester: opts.attester }, reporter);
