@@ -2,7 +2,8 @@
 // one Key Vault stand-in per party (real release-policy enforcement), DuckDB. Small data.
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -362,6 +363,29 @@ describe("runCollaboration on the local clean room", () => {
     expect(await untouched()).toEqual(othersBefore);
     expect(othersBefore).toHaveProperty([neighbour]);
     expect(othersBefore).toHaveProperty([committedResult.receiptBlobName]);
+  });
+
+  it("empties the scratch directory when a run starts, before any dataset is decrypted, even if the run then fails", async () => {
+    // What a killed run leaves: its run directory with decrypted plaintext, and anything else.
+    const killedDir = join(room.scratchDir, "run-killed");
+    await mkdir(killedDir);
+    await writeFile(join(killedDir, "sales.csv"), SALES_CSV);
+    await writeFile(join(room.scratchDir, "stray.tmp"), "x");
+    const seenAtDecrypt: string[][] = [];
+    const run = await prepareRun(happy);
+    const inner = run.opts.onEvent!;
+    run.opts.onEvent = (e) => {
+      if (e.step === "decrypt" && e.event === "start") seenAtDecrypt.push(readdirSync(room.scratchDir));
+      inner(e);
+    };
+    await runCollaboration(run.opts);
+    // Only this run's own directory is there when decryption starts.
+    const own = [expect.stringMatching(/^run-(?!killed$)/)];
+    expect(seenAtDecrypt).toEqual([own, own]);
+
+    await writeFile(join(room.scratchDir, "stray.tmp"), "x");
+    const { bank: _bankApproval, ...onlyInsurer } = happy.approvals;
+    await expectFailure(await prepareRun({ ...happy, approvals: onlyInsurer }), "APPROVALS_INVALID");
   });
 
   it("never overwrites or deletes the outputs of an earlier run with the same run id", async () => {

@@ -11,19 +11,20 @@
 //   seal     encrypt the result to each recipient
 //   commit   upload the results under <contractHash>/<runId>/, then the receipt last (commit marker)
 // On any error nothing stays in the output container (commit removes what it uploaded), content
-// keys are zeroed and the scratch files are removed. A run killed before its receipt leaves staged
+// keys are zeroed and the scratch files are removed; the scratch directory is also emptied when a
+// run starts (a killed run removes nothing). A run killed before its receipt leaves staged
 // blobs that are not a result; the next attempt with the same run id removes them (recover).
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import type { X509Certificate } from "node:crypto";
 import type { PartySigners } from "../protocol/index.ts";
 import type { Attester } from "./attest/attester.ts";
-import { RuntimeError, type RuntimeStep } from "./errors.ts";
+import { RuntimeError, errorMessage, type RuntimeStep } from "./errors.ts";
 import type { RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import type { KeyReleaseClient } from "./keyrelease/release.ts";
 import type { Receipt, ReceiptOutput } from "../receipt/index.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
+import { createRunScratch, wipeScratch } from "./scratch.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 import { attestEnclave } from "./steps/attest.ts";
@@ -58,7 +59,7 @@ export interface RunOptions {
   trustedRoots?: readonly (string | X509Certificate)[];
   storage: BlobStore;
   outputContainer: string;
-  /** Memory-backed directory for decrypted files and DuckDB's temp directory. */
+  /** Memory-backed directory for decrypted files and DuckDB's temp directory; one run at a time: emptied when a run starts. */
   scratchDir: string;
   duckdb?: { memoryLimit?: string; threads?: number };
   /** The SQL the operator asks for; refused unless byte-identical to the contract's. */
@@ -109,6 +110,10 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
   let contentKeys: ContentKeys | undefined;
   reporter.emit({ level: "info", step: "run", event: "start" });
   try {
+    // Before anything else: a killed earlier run may have left decrypted plaintext here.
+    await wipeScratch(opts.scratchDir).catch((err: unknown) => {
+      throw new RuntimeError("CONFIG_INVALID", `scratch directory ${opts.scratchDir} cannot be emptied: ${errorMessage(err)}`, { step: "config", cause: err });
+    });
     if (!RUN_ID.test(opts.runId)) {
       throw new RuntimeError("CONFIG_INVALID", `run id "${opts.runId}" must match ${RUN_ID.source}`, { step: "config" });
     }
@@ -124,7 +129,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       reporter,
     );
     await removeUncommitted({ storage, outputContainer: opts.outputContainer, contractHash, runId: opts.runId }, reporter);
-    scratch = await mkdtemp(join(await ensureDir(opts.scratchDir), "run-"));
+    scratch = await createRunScratch(opts.scratchDir);
 
     const attested = await attestEnclave({ contract, attester: opts.attester }, reporter);
     const datasets = await inspectDatasets({ contract, storage }, reporter);
@@ -211,11 +216,6 @@ function blobRetryEvent(n: BlobRetryNotice): StepEvent {
     durationMs: n.delayMs,
     detail: `${n.operation} ${n.container}/${n.blobName}: ${n.reason}; retry ${n.attempt} in ${n.delayMs} ms (${Math.round(n.elapsedMs / 1000)} s so far)`,
   };
-}
-
-async function ensureDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
 }
 
 export type { Attestation } from "./attest/attester.ts";
