@@ -402,6 +402,18 @@ describe("runCollaboration on the local clean room", () => {
     expect(again.calls).toEqual({ attest: 0, keyClients: 0 });
   });
 
+  it.each([
+    ["time", { timeoutSeconds: 1 }, "SELECT count(*)::BIGINT AS n, 'all' AS region FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = -1", /limits\.timeoutSeconds = 1 s/],
+    ["row", { maxRows: 1 }, SQL, /limits\.maxRows = 1 rows/],
+  ] as const)("fails a query over the contract's %s limit, naming it, and writes nothing", async (_label, limits, sql, named) => {
+    const base = await scenario({ tag: `limit-${Object.keys(limits)[0]}`, sql });
+    const contract: Contract = { ...base.contract, limits };
+    const run = await prepareRun({ contract, approvals: await approveAll(contract, [bank, insurer]) });
+    const err = await expectFailure(run, "SQL_LIMIT_EXCEEDED");
+    expect(err.step).toBe("sql");
+    expect(err.message).toMatch(named);
+  });
+
   it("refuses a dataset whose ciphertext is not the one the contract pins", async () => {
     const tampered = await scenario({ tag: "tampered", tamperSales: true });
     const err = await expectFailure(await prepareRun(tampered), "DATASET_INTEGRITY");

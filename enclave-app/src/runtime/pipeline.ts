@@ -6,7 +6,8 @@
 //   inspect  each dataset's metadata and length, before any key is released
 //   release  per party: obtain an unwrapper for its KEK, unwrap its datasets' content keys
 //   load     download + decrypt each dataset into the memory-backed scratch directory
-//   compute  DuckDB runs the approved SQL; then the scratch directory is removed
+//   compute  DuckDB runs the approved SQL within the contract's time and result-size limits; then
+//            the scratch directory is removed
 //   guard    output privacy rules
 //   seal     encrypt the result to each recipient
 //   commit   upload the results under <contractHash>/<runId>/, then the receipt last (commit marker)
@@ -16,7 +17,7 @@
 // blobs that are not a result; the next attempt with the same run id removes them (recover).
 import { rm } from "node:fs/promises";
 import type { X509Certificate } from "node:crypto";
-import type { PartySigners } from "../protocol/index.ts";
+import { effectiveRunLimits, type PartySigners } from "../protocol/index.ts";
 import type { Attester } from "./attest/attester.ts";
 import { RuntimeError, errorMessage, type RuntimeStep } from "./errors.ts";
 import type { RunEventSink } from "./events.ts";
@@ -148,7 +149,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     );
     contentKeys = released.contentKeys;
     const loaded = await loadDatasets({ datasets, contentKeys, storage, scratch }, reporter);
-    const sqlResult = await compute({ datasets: loaded, sql: contract.sql, scratch, ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
+    const sqlResult = await compute({ datasets: loaded, sql: contract.sql, scratch, limits: effectiveRunLimits(contract.limits), ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
     // Decrypted inputs are no longer needed: remove them before anything leaves the enclave.
     await rm(scratch, { recursive: true, force: true });
     scratch = undefined;
