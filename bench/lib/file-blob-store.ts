@@ -6,7 +6,7 @@
 // The ETag is the data file's size, mtime and inode, so a download pinned to an ETag fails if the
 // file was replaced after its properties were read (as a storage account answers 412).
 import { createReadStream } from "node:fs";
-import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
 import type { BlobProperties, BlobStore } from "../../enclave-app/src/runtime/index.ts";
 
@@ -96,6 +96,23 @@ export class FileBlobStore implements BlobStore {
   async deleteIfExists(container: string, blobName: string): Promise<void> {
     await rm(checkedPath(this.root, "blobs", container, blobName), { force: true });
     await rm(checkedPath(this.root, "meta", container, blobName, ".json"), { force: true });
+  }
+
+  async list(container: string, prefix: string): Promise<string[]> {
+    if (!CONTAINER.test(container)) throw new FileBlobStoreError(400, "InvalidResourceName", `container name "${container}" is not valid`);
+    const base = resolve(this.root, "blobs", container);
+    let entries;
+    try {
+      entries = await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => resolve(e.parentPath, e.name).slice(base.length + 1).split(sep).join("/"))
+      .filter((n) => n.startsWith(prefix))
+      .sort();
   }
 
   /** Fixture set-up: makes an existing file a blob without copying it (a hard link; same file system). */

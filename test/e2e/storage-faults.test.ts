@@ -63,18 +63,19 @@ describe("enclave run through a faulty storage endpoint (10 % of requests)", () 
             };
             clean = await outcomeOf(run);
 
-            // Lost answers only on reads: a write whose answer is lost is retried by the SDK, and the
-            // retried create-if-absent (If-None-Match: *) then fails the run with "already exists"
-            // (seen with this proxy; idempotent uploads are being made separately).
+            // Lost answers on writes: the SDK retries a create-if-absent PUT that already happened and
+            // gets "already exists"; the idempotent upload finds its own bytes there and goes on.
             proxy = await startFaultProxy({
               target: room.azurite.blobEndpoint,
               rate: RATE,
               seed: SEED,
-              eligible: (kind, method) => (kind === "truncated-body" ? method === "GET" : kind === "lost-answer" ? method === "GET" || method === "HEAD" : true),
+              eligible: (kind, method) => (kind === "truncated-body" ? method === "GET" : kind === "lost-answer" ? method === "PUT" : true),
             });
             // Only the enclave's storage goes through the proxy; the recipients read Azurite directly.
             const faultyRoom = { ...room, azurite: { ...room.azurite, connectionString: proxy.connectionString(room.azurite.accountName, room.azurite.accountKey) } };
-            const seen = () => FAULT_KINDS.every((k) => proxy!.counts()[k] > 0);
+            const lostWrite = () => proxy!.injected().some((f) => f.kind === "lost-answer" && f.method === "PUT");
+            const cutDownload = () => proxy!.injected().some((f) => f.kind === "truncated-body" && f.path.includes("/input-"));
+            const seen = () => FAULT_KINDS.every((k) => proxy!.counts()[k] > 0) && lostWrite() && cutDownload();
             for (let i = 0; i < MAX_FAULTY_RUNS && !seen(); i++) {
               const started = performance.now();
               try {
@@ -96,6 +97,7 @@ describe("enclave run through a faulty storage endpoint (10 % of requests)", () 
       expect(failed?.error, proxy?.describe()).toBeUndefined();
       const counts = proxy!.counts();
       for (const kind of FAULT_KINDS) expect(counts[kind], `${kind} never injected; ${proxy!.describe()}`).toBeGreaterThan(0);
+      expect(proxy!.injected().some((f) => f.kind === "lost-answer" && f.method === "PUT"), proxy!.describe()).toBe(true);
       // A dataset download cut in the middle: what the resuming download (not the SDK) gets through.
       expect(proxy!.injected().some((f) => f.kind === "truncated-body" && f.path.includes("/input-")), proxy!.describe()).toBe(true);
       for (const f of faulty) {

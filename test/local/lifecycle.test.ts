@@ -6,6 +6,10 @@ import { createLocalCa } from "../../enclave-app/src/local/ca.ts";
 import { startAttestationAuthority } from "../../enclave-app/src/local/attestation-authority.ts";
 import { startLocalKeyVault } from "../../enclave-app/src/local/key-vault.ts";
 import { localCredential, localKeyClient } from "../../enclave-app/src/local/local-clients.ts";
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startLocalCleanRoom } from "../../enclave-app/src/demo/cleanroom.ts";
 import { rawRequest } from "./helpers.ts";
 
 const NETWORK_RESOURCES = ["TCPServerWrap", "TCPSocketWrap", "TLSWrap", "TCPWRAP"];
@@ -49,5 +53,15 @@ describe("local server lifecycle", () => {
     expect(networkResources()).toBe(baseline);
     agent.destroy();
     await expect(rawRequest(`${vault.url}/keys/x?api-version=7.4`, { ca: ca.certPem })).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("the demo's stop removes the scratch directory with whatever a run left in it", async () => {
+    const room = await startLocalCleanRoom(["bank"]);
+    // What a killed enclave run leaves: decrypted plaintext in its run directory.
+    await mkdir(join(room.scratchDir, "run-killed"));
+    await writeFile(join(room.scratchDir, "run-killed", "sales.csv"), "customer_id\n1\n");
+    await room.close();
+    expect(existsSync(room.scratchDir)).toBe(false);
+    expect(existsSync(room.workDir)).toBe(false);
   });
 });

@@ -45,6 +45,30 @@ describe("validateContract", () => {
     expect(validateContract(c).ok).toBe(true);
   });
 
+  it("accepts limits, each optional, and a contract without them", () => {
+    for (const limits of [{}, { timeoutSeconds: 60 }, { maxRows: 1, maxBytes: 8 * 1024 ** 3 }, { timeoutSeconds: 86400, maxRows: 100_000_000, maxBytes: 1 }]) {
+      const c = rawFraudContract();
+      c.limits = limits;
+      expect(validateContract(c).ok, JSON.stringify(limits)).toBe(true);
+    }
+    expect("limits" in rawFraudContract()).toBe(false);
+  });
+
+  it.each([
+    ["timeoutSeconds", 0],
+    ["timeoutSeconds", 86401],
+    ["maxRows", 2.5],
+    ["maxBytes", "1GB"],
+    ["maxBytes", 8 * 1024 ** 3 + 1],
+  ] as const)("refuses limits.%s = %j, naming the field and its range", (field, value) => {
+    const issues = issuesOf((c) => (c.limits = { [field]: value }));
+    expect(issues).toEqual([{ path: `limits.${field}`, rule: "limit-out-of-range", message: expect.stringMatching(new RegExp(`^limits\\.${field} must be an integer from 1 to \\d+ \\(\\w+\\); got `)) }]);
+  });
+
+  it("refuses an unknown field in limits", () => {
+    expect(issuesOf((c) => (c.limits = { timeout: 5 }))).toEqual([expect.objectContaining({ path: "limits.timeout", rule: "unknown-field" })]);
+  });
+
   const cases: [string, (c: Raw) => void, string, string][] = [
     ["unsupported version", (c) => (c.version = "2.0"), "version", "unsupported-version"],
     ["bad collaboration name", (c) => (c.collaboration = "Fraud Detection"), "collaboration", "bad-name"],

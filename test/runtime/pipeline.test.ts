@@ -2,7 +2,8 @@
 // one Key Vault stand-in per party (real release-policy enforcement), DuckDB. Small data.
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -295,6 +296,98 @@ describe("runCollaboration on the local clean room", () => {
     expect(run.events.some((e) => e.event === "output-removed")).toBe(true);
   });
 
+  it("completes with a verifiable receipt when storage writes a blob but the answer is lost", async () => {
+    const lost: string[] = [];
+    const losing: BlobStore = {
+      ...storage,
+      uploadNew: async (c, n, d, m) => {
+        await storage.uploadNew(c, n, d, m);
+        lost.push(n);
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      },
+    };
+    const run = await prepareRun(happy, { storage: losing });
+    const result = await runCollaboration(run.opts);
+    expect(lost).toHaveLength(3);
+    const out = room.service.getContainerClient(run.outputContainer);
+    expect((await listBlobs(out)).sort()).toEqual([...lost].sort());
+    const receipt = JSON.parse((await out.getBlockBlobClient(result.receiptBlobName).downloadToBuffer()).toString("utf8"));
+    const outputBlobs = Object.fromEntries(await Promise.all(result.outputs.map(async (o) => [o.blobName, await out.getBlockBlobClient(o.blobName).downloadToBuffer()] as const)));
+    const verified = await verifyReceipt(receipt, { contract: happy.contract, caCertPem: room.ca.certPem, outputBlobs });
+    expect(verified.ok ? "ok" : verified.failure).toBe("ok");
+  });
+
+  it("a retry with the run id of a killed run (staged blobs, no receipt) removes them and commits; other runs untouched", async () => {
+    const committed = await prepareRun(happy);
+    const out = room.service.getContainerClient(committed.outputContainer);
+    const committedResult = await runCollaboration(committed.opts);
+
+    // The killed attempt: its results reached storage, then the process died before the receipt
+    // (no cleanup ran: deletes do nothing).
+    const killedStore: BlobStore = {
+      ...storage,
+      uploadNew: async (c, n, d, m) => {
+        if (n.endsWith("/receipt.json")) throw new Error("SIGKILL");
+        return storage.uploadNew(c, n, d, m);
+      },
+      deleteIfExists: async () => undefined,
+    };
+    const runId = "job-retried";
+    const prefix = `${committedResult.contractHash}/${runId}/`;
+    const killed = await prepareRun(happy, { storage: killedStore, runId, outputContainer: committed.outputContainer });
+    await expect(runCollaboration(killed.opts)).rejects.toMatchObject({ step: "receipt" });
+    const staged = (await listBlobs(out)).filter((n) => n.startsWith(prefix));
+    expect(staged).toHaveLength(2);
+    // A stray blob of that attempt the retry will not write again, and another run's uncommitted blob
+    // whose run id merely starts the same.
+    await out.getBlockBlobClient(`${prefix}result.former-recipient.csv`).uploadData(Buffer.from("stale"));
+    const neighbour = `${committedResult.contractHash}/${runId}-2/result.bank.csv`;
+    await out.getBlockBlobClient(neighbour).uploadData(Buffer.from("another run"));
+    const untouched = async () =>
+      Object.fromEntries(await Promise.all((await listBlobs(out)).filter((n) => !n.startsWith(prefix)).map(async (n) => [n, (await out.getBlockBlobClient(n).getProperties()).etag] as const)));
+    const othersBefore = await untouched();
+    const stagedEtags = await Promise.all(staged.map(async (n) => (await out.getBlockBlobClient(n).getProperties()).etag));
+
+    const retry = await prepareRun(happy, { runId, outputContainer: committed.outputContainer });
+    const result = await runCollaboration(retry.opts);
+    expect((await listBlobs(out)).filter((n) => n.startsWith(prefix)).sort()).toEqual([...staged, result.receiptBlobName].sort());
+    // The staged results were removed and written anew (new etags), and the receipt verifies against them.
+    const newEtags = await Promise.all(staged.map(async (n) => (await out.getBlockBlobClient(n).getProperties()).etag));
+    newEtags.forEach((etag, i) => expect(etag).not.toBe(stagedEtags[i]));
+    const receipt = JSON.parse((await out.getBlockBlobClient(result.receiptBlobName).downloadToBuffer()).toString("utf8"));
+    const outputBlobs = Object.fromEntries(await Promise.all(result.outputs.map(async (o) => [o.blobName, await out.getBlockBlobClient(o.blobName).downloadToBuffer()] as const)));
+    const verified = await verifyReceipt(receipt, { contract: happy.contract, caCertPem: room.ca.certPem, outputBlobs });
+    expect(verified.ok ? "ok" : verified.failure).toBe("ok");
+    expect(retry.events.filter((e) => e.event === "uncommitted-removed").map((e) => e.detail).sort()).toEqual([...staged, `${prefix}result.former-recipient.csv`].sort());
+    // The committed run and the neighbouring run are exactly as they were.
+    expect(await untouched()).toEqual(othersBefore);
+    expect(othersBefore).toHaveProperty([neighbour]);
+    expect(othersBefore).toHaveProperty([committedResult.receiptBlobName]);
+  });
+
+  it("empties the scratch directory when a run starts, before any dataset is decrypted, even if the run then fails", async () => {
+    // What a killed run leaves: its run directory with decrypted plaintext, and anything else.
+    const killedDir = join(room.scratchDir, "run-killed");
+    await mkdir(killedDir);
+    await writeFile(join(killedDir, "sales.csv"), SALES_CSV);
+    await writeFile(join(room.scratchDir, "stray.tmp"), "x");
+    const seenAtDecrypt: string[][] = [];
+    const run = await prepareRun(happy);
+    const inner = run.opts.onEvent!;
+    run.opts.onEvent = (e) => {
+      if (e.step === "decrypt" && e.event === "start") seenAtDecrypt.push(readdirSync(room.scratchDir));
+      inner(e);
+    };
+    await runCollaboration(run.opts);
+    // Only this run's own directory is there when decryption starts.
+    const own = [expect.stringMatching(/^run-(?!killed$)/)];
+    expect(seenAtDecrypt).toEqual([own, own]);
+
+    await writeFile(join(room.scratchDir, "stray.tmp"), "x");
+    const { bank: _bankApproval, ...onlyInsurer } = happy.approvals;
+    await expectFailure(await prepareRun({ ...happy, approvals: onlyInsurer }), "APPROVALS_INVALID");
+  });
+
   it("never overwrites or deletes the outputs of an earlier run with the same run id", async () => {
     const first = await prepareRun(happy);
     await runCollaboration(first.opts);
@@ -304,6 +397,21 @@ describe("runCollaboration on the local clean room", () => {
     expect(err).toMatchObject({ code: "OUTPUT_FAILED" });
     expect((err as Error).message).toMatch(/already exists: outputs are never overwritten/);
     expect(await listBlobs(room.service.getContainerClient(first.outputContainer))).toEqual(before);
+    // Refused at the start: no key is asked for a run that cannot commit.
+    expect(err).toMatchObject({ step: "cleanup" });
+    expect(again.calls).toEqual({ attest: 0, keyClients: 0 });
+  });
+
+  it.each([
+    ["time", { timeoutSeconds: 1 }, "SELECT count(*)::BIGINT AS n, 'all' AS region FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = -1", /limits\.timeoutSeconds = 1 s/],
+    ["row", { maxRows: 1 }, SQL, /limits\.maxRows = 1 rows/],
+  ] as const)("fails a query over the contract's %s limit, naming it, and writes nothing", async (_label, limits, sql, named) => {
+    const base = await scenario({ tag: `limit-${Object.keys(limits)[0]}`, sql });
+    const contract: Contract = { ...base.contract, limits };
+    const run = await prepareRun({ contract, approvals: await approveAll(contract, [bank, insurer]) });
+    const err = await expectFailure(run, "SQL_LIMIT_EXCEEDED");
+    expect(err.step).toBe("sql");
+    expect(err.message).toMatch(named);
   });
 
   it("refuses a dataset whose ciphertext is not the one the contract pins", async () => {
@@ -397,6 +505,7 @@ describe("runCollaboration while role assignments propagate (403s retried within
       download: async (c, n, e) => (budget.download-- > 0 ? Promise.reject(pending()) : storage.download(c, n, e)),
       uploadNew: async (c, n, d, m) => (budget.uploadNew-- > 0 ? Promise.reject(pending()) : storage.uploadNew(c, n, d, m)),
       deleteIfExists: (c, n) => storage.deleteIfExists(c, n),
+      list: (c, p) => storage.list(c, p),
     };
     const run = await prepareRun(s, { storage: flaky, authorizationRetry: RETRY });
     const result = await runCollaboration(run.opts);

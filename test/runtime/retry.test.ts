@@ -121,6 +121,7 @@ describe("retryingBlobStore", () => {
         throw restError(403, "AuthorizationPermissionMismatch");
       },
       deleteIfExists: async () => undefined,
+      list: async () => [],
     };
     const clock = fakeClock();
     const notices: string[] = [];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlError } from "../../enclave-app/src/runtime/errors.ts";
+import { SqlLimitError } from "../../enclave-app/src/runtime/sql/limits.ts";
 import { SqlSession, parseCsvHeader, runSql, safeDuckDbMessage, type SqlDatasetInput } from "../../enclave-app/src/runtime/sql/runner.ts";
 
 let dir: string;
@@ -144,5 +145,40 @@ describe("helpers", () => {
   it("keeps SQL-text errors and withholds data-bearing ones", () => {
     expect(safeDuckDbMessage('Binder Error: Referenced column "x" not found')).toBe('Binder Error: Referenced column "x" not found');
     expect(safeDuckDbMessage("Conversion Error: Could not convert string 'Bob' to INT64\nLine: 3")).toBe("Conversion Error at line 3 (details withheld: they may quote data)");
+  });
+});
+
+describe("runSql limits (the contract's limits, defaults otherwise)", () => {
+  const limits = { timeoutSeconds: 900, maxRows: 10_000_000, maxBytes: 1024 ** 3 };
+
+  it("interrupts a query that runs past limits.timeoutSeconds and names the limit", async () => {
+    const started = performance.now();
+    const err = await runSql({
+      ...opts(),
+      datasets: [sales],
+      // A cross join of range tables: hours of work for one thread.
+      sql: "SELECT count(*) AS n FROM range(100000000) a, range(100000000) b WHERE a.range + b.range = -1",
+      limits: { ...limits, timeoutSeconds: 1 },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlLimitError);
+    expect(err).toMatchObject({ code: "SQL_LIMIT_EXCEEDED", step: "sql", limit: "limits.timeoutSeconds" });
+    expect((err as Error).message).toMatch(/time limit \(limits\.timeoutSeconds = 1 s\) and was interrupted/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("stops a result with more rows than limits.maxRows, and one with more bytes than limits.maxBytes", async () => {
+    const rows = await runSql({ ...opts(), datasets: [sales], sql: "SELECT range AS n FROM range(100000000)", limits: { ...limits, maxRows: 5000 } }).catch((e: unknown) => e);
+    expect(rows).toMatchObject({ code: "SQL_LIMIT_EXCEEDED", limit: "limits.maxRows" });
+    expect((rows as Error).message).toMatch(/more than its row limit \(limits\.maxRows = 5000 rows\)/);
+
+    const bytes = await runSql({ ...opts(), datasets: [sales], sql: "SELECT repeat('x', 1000) AS pad FROM range(100000)", limits: { ...limits, maxBytes: 100_000 } }).catch((e: unknown) => e);
+    expect(bytes).toMatchObject({ code: "SQL_LIMIT_EXCEEDED", limit: "limits.maxBytes" });
+    expect((bytes as Error).message).toMatch(/more than its size limit \(limits\.maxBytes = 100000 bytes\)/);
+  });
+
+  it("returns a result exactly at the limits", async () => {
+    const result = await runSql({ ...opts(), datasets: [sales], sql: "SELECT range AS n FROM range(3000)", limits: { ...limits, maxRows: 3000 } });
+    expect(result.rows).toHaveLength(3000);
+    expect(result.rows[2999]).toEqual(["2999"]);
   });
 });

@@ -13,7 +13,7 @@ import { LOCAL_ENCLAVE_IMAGE, approveContract, buildDemoContract } from "./contr
 import { parseCsv } from "./csv.ts";
 import { provisionPartyKek, type ProvisionedKek } from "./party-keys.ts";
 import { createPartyKeys, partyByName, type DemoParty } from "./parties.ts";
-import { decryptResultBlob, listBlobs, type DecryptedResult } from "./results.ts";
+import { decryptResultBlob, listBlobs, readCommittedRun, type DecryptedResult } from "./results.ts";
 import { OUTPUT_CONTAINER, newRunId, runEnclave } from "./run-enclave.ts";
 import type { GeneratedDataset } from "./scenarios/index.ts";
 import { StepRunner, type StepRecord } from "./steps.ts";
@@ -264,11 +264,14 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     summary.rowsSuppressed = run.rowsSuppressed;
     summary.outputBlobs = await listBlobs(output);
 
+    // A recipient reads what the receipt in the container lists (the commit), not what the enclave said.
+    const committed = await readCommittedRun(output, run.receiptBlobName);
+    if (committed === undefined) throw new Error(`The enclave reported success but ${OUTPUT_CONTAINER}/${run.receiptBlobName} does not exist: no result was committed.`);
     const decrypted = await steps.run(
       "Decrypt the result as each recipient",
       async () => {
         const out: DecryptedResult[] = [];
-        for (const o of run.outputs) out.push(await decryptResultBlob(output, o.blobName, partyByName(parties, o.recipient)));
+        for (const o of committed.outputs) out.push(await decryptResultBlob(output, o.blobName, partyByName(parties, o.recipient)));
         return out;
       },
       (rs) => `${rs.map((r) => r.recipient).join(", ")}`,
@@ -288,8 +291,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     const verification = await steps.run(
       "Verify the receipt offline",
       async () => {
-        const receiptText = (await output.getBlockBlobClient(run.receiptBlobName).downloadToBuffer()).toString("utf8");
-        return verifyReceipt(JSON.parse(receiptText), {
+        return verifyReceipt(JSON.parse(committed.receiptText), {
           contract: signed.contract,
           trustedAuthorities: [room.authority.url],
           caCertPem: room.ca.certPem,

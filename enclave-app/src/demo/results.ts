@@ -18,6 +18,32 @@ export async function listBlobs(container: ContainerClient, prefix?: string): Pr
   return names.sort();
 }
 
+export interface CommittedRun {
+  /** The receipt's text as stored (what `cleanroom receipt verify` checks). */
+  receiptText: string;
+  outputs: { recipient: string; blobName: string }[];
+}
+
+/**
+ * A run's result is what its receipt lists. The receipt is written last, as the commit marker: a
+ * run prefix without one holds staged blobs of an attempt that did not finish, which are not a
+ * result (the next attempt with that run id removes them). Undefined when there is no receipt.
+ */
+export async function readCommittedRun(container: ContainerClient, receiptBlobName: string): Promise<CommittedRun | undefined> {
+  const blob = container.getBlockBlobClient(receiptBlobName);
+  if (!(await blob.exists())) return undefined;
+  const receiptText = (await blob.downloadToBuffer()).toString("utf8");
+  const outputs = (JSON.parse(receiptText) as { outputs?: { recipient?: unknown; blobName?: unknown }[] }).outputs;
+  if (!Array.isArray(outputs)) throw new Error(`Receipt ${receiptBlobName} lists no outputs.`);
+  return {
+    receiptText,
+    outputs: outputs.map((o, i) => {
+      if (typeof o?.recipient !== "string" || typeof o.blobName !== "string") throw new Error(`Receipt ${receiptBlobName}: outputs[${i}] has no recipient or blob name.`);
+      return { recipient: o.recipient, blobName: o.blobName };
+    }),
+  };
+}
+
 /**
  * What a recipient does with its result blob: read the `encryptiondata` metadata, unwrap the
  * content key with its own private KEK (in a real collaboration that is a Key Vault unwrapKey

@@ -1,6 +1,8 @@
 import { Readable, Writable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import { DEFAULT_NONCE_SCHEME, encryptStream, serializeEncryptionData, type EncryptResult } from "../envelope/index.ts";
+import { blobStoreForContainer } from "../runtime/storage/blob-store.ts";
+import { uploadIdempotent } from "../runtime/storage/idempotent-upload.ts";
 import type { DemoParty } from "./parties.ts";
 import type { GeneratedDataset, ScenarioDataset } from "./scenarios/index.ts";
 
@@ -17,7 +19,7 @@ export interface UploadedDataset {
 /**
  * What a data owner does on its own premises: encrypt the CSV with a fresh content key wrapped
  * under its KEK (client-side encryption v2, RSA-OAEP-256 because AzureAttestSKR only offers
- * SHA-256 OAEP; the java nonce layout, which every SDK reader accepts), then upload the ciphertext with the `encryptiondata` metadata the SDKs write.
+ * SHA-256 OAEP; the java nonce layout, which every SDK reader accepts), then upload the ciphertext (create-only) with the `encryptiondata` metadata the SDKs write.
  * The ciphertext is collected in memory first because the metadata (which holds the wrapped key)
  * must accompany the upload, and a demo-sized dataset fits comfortably.
  */
@@ -50,10 +52,9 @@ export async function encryptAndUpload(opts: {
   });
   const body = Buffer.concat(ciphertext);
   await container.createIfNotExists();
-  await container.getBlockBlobClient(dataset.blobName).uploadData(body, {
-    metadata: { encryptiondata: serializeEncryptionData(result.encryptionData) },
-    blobHTTPHeaders: { blobContentType: "application/octet-stream" },
-  });
+  // Create-only: an approved dataset is never silently replaced; a lost answer whose blob holds
+  // exactly this ciphertext counts as uploaded.
+  await uploadIdempotent(blobStoreForContainer(container), container.containerName, dataset.blobName, body, { encryptiondata: serializeEncryptionData(result.encryptionData) });
   return {
     dataset,
     format,

@@ -7,7 +7,8 @@ import { checkKekJwk, checkSigningJwk, type JwkProblem } from "./jwk.ts";
 import { HEX64 } from "./attestation-requirements.ts";
 import { IssueList, formatPath, isRecord } from "./issues.ts";
 import { isKeyVaultKeyId } from "./key-id.ts";
-import type { ContractPhase, ValidationIssue } from "./types.ts";
+import { runLimitProblem } from "./run-limits.ts";
+import type { ContractPhase, RunLimits, ValidationIssue } from "./types.ts";
 
 export const CONTRACT_VERSION = "1.0";
 export const PARTY_NAME = /^[a-z][a-z0-9-]{1,22}$/;
@@ -177,6 +178,17 @@ const privacySchema = z.strictObject({
     .superRefine(rule("no-allowed-columns", (v: unknown[]) => v.length > 0, "allowedColumns must list at least the count column")),
 });
 
+const limit = (field: keyof RunLimits) =>
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      const problem = runLimitProblem(field, v);
+      if (problem) fail(ctx, "limit-out-of-range", problem);
+    })
+    .optional();
+
+const limitsSchema = z.strictObject({ timeoutSeconds: limit("timeoutSeconds"), maxRows: limit("maxRows"), maxBytes: limit("maxBytes") }).optional();
+
 const contractSchemaFor = (phase: ContractPhase) => z.strictObject({
   version: z.unknown().superRefine(
     rule("unsupported-version", (v) => v === CONTRACT_VERSION, (v) => `version must be "${CONTRACT_VERSION}"; got ${JSON.stringify(v)}`),
@@ -200,6 +212,7 @@ const contractSchemaFor = (phase: ContractPhase) => z.strictObject({
   }),
   // Checked by checkAttestationRequirements (shared with the release-policy builder); the plan derives it.
   attestation: suppliedLater(z.unknown(), phase),
+  limits: limitsSchema,
 });
 
 const contractSchemas: Record<ContractPhase, ReturnType<typeof contractSchemaFor>> = { final: contractSchemaFor("final"), draft: contractSchemaFor("draft") };

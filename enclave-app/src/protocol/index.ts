@@ -7,6 +7,7 @@ export type {
   DatasetSpec,
   PartySpec,
   PrivacyRules,
+  RunLimits,
   Contract,
   ContractDraft,
   ContractPhase,
@@ -49,6 +50,7 @@ export {
   MIN_GROUP_SIZE,
   minGroupSizeProblem,
 } from "./contract-schema.ts";
+export { DEFAULT_RUN_LIMITS, RUN_LIMIT_BOUNDS, runLimitProblem, effectiveRunLimits } from "./run-limits.ts";
 
 export {
   parseKeyVaultKeyId,

@@ -68,6 +68,19 @@ export interface PrivacyRules {
   allowedColumns: string[];
 }
 
+/**
+ * Bounds on the approved SQL; each optional, the enclave's default applies to what is left out
+ * (run-limits.ts: 15 min, 10,000,000 rows, 1 GiB). Exceeding one fails the run, writing nothing.
+ */
+export interface RunLimits {
+  /** Wall-clock time of the approved query, seconds. */
+  timeoutSeconds?: number;
+  /** Rows of the query's result (before the privacy guard). */
+  maxRows?: number;
+  /** Size of the query's result as JSON values (before the privacy guard), bytes. */
+  maxBytes?: number;
+}
+
 export interface Contract {
   version: "1.0";
   collaboration: string;
@@ -80,6 +93,8 @@ export interface Contract {
   /** Pinned enclave image: ...@sha256:<64 hex>. */
   enclave: { image: string };
   attestation: AttestationRequirements;
+  /** Optional bounds on the approved SQL (absent: the enclave's defaults). */
+  limits?: RunLimits;
 }
 
 /**

@@ -37,6 +37,7 @@ export type RuntimeErrorCode =
   | "DATASET_INTEGRITY"
   | "SQL_REFUSED"
   | "SQL_FAILED"
+  | "SQL_LIMIT_EXCEEDED"
   | "PRIVACY_REFUSED"
   | "OUTPUT_FAILED"
   | "RECEIPT_INVALID"
@@ -131,7 +132,7 @@ function shortHex(value: string): string {
 }
 
 export class SqlError extends RuntimeError {
-  constructor(code: "SQL_REFUSED" | "SQL_FAILED", message: string, ctx: Omit<RuntimeErrorContext, "step"> = {}) {
+  constructor(code: "SQL_REFUSED" | "SQL_FAILED" | "SQL_LIMIT_EXCEEDED", message: string, ctx: Omit<RuntimeErrorContext, "step"> = {}) {
     super(code, message, { ...ctx, step: "sql" });
     this.name = "SqlError";
   }

@@ -61,7 +61,8 @@ export { withRetry, retryDelay, RetryExhaustedError, AZURE_AUTHORIZATION_RETRY, 
 export { storageAuthorizationPending, keyVaultAuthorizationPending } from "./retry/authorization.ts";
 export { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 export { retryingKeyClient, type ReleaseRetryNotice } from "./keyrelease/retrying-client.ts";
-export { blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
+export { blobStoreForContainer, blobStoreFromServiceClient, splitBlobPath, type BlobStore, type BlobProperties } from "./storage/blob-store.ts";
+export { BlobConflictError, uploadIdempotent, type UploadOutcome } from "./storage/idempotent-upload.ts";
 export { readConfig, type RuntimeConfig, type AttesterChoice } from "./config.ts";
 export { buildAdapters, buildAzureAdapters, buildLocalAdapters, type RuntimeAdapters, type LocalKeyVaultAccess, type AdapterFactories } from "./adapters.ts";
 // The pipeline's named steps, each usable alone (runCollaboration runs them in order).

@@ -1,27 +1,31 @@
 // The one code path of a clean room run, the same locally and on Azure (only RunOptions' adapters
 // differ). An orchestrator over named steps (steps/), each a function with typed input and output:
 //   verify   contract parsed once, SQL/image/party signers/mode match, every owner approved
+//   recover  remove this run id's staged blobs that no receipt committed (a killed earlier attempt)
 //   attest   token binding the receipt key; container mode: hostdata is the approved policy
 //   inspect  each dataset's metadata and length, before any key is released
 //   release  per party: obtain an unwrapper for its KEK, unwrap its datasets' content keys
 //   load     download + decrypt each dataset into the memory-backed scratch directory
-//   compute  DuckDB runs the approved SQL; then the scratch directory is removed
+//   compute  DuckDB runs the approved SQL within the contract's time and result-size limits; then
+//            the scratch directory is removed
 //   guard    output privacy rules
 //   seal     encrypt the result to each recipient
-//   commit   upload the results, then the receipt last (commit marker)
+//   commit   upload the results under <contractHash>/<runId>/, then the receipt last (commit marker)
 // On any error nothing stays in the output container (commit removes what it uploaded), content
-// keys are zeroed and the scratch files are removed.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { join } from "node:path";
+// keys are zeroed and the scratch files are removed; the scratch directory is also emptied when a
+// run starts (a killed run removes nothing). A run killed before its receipt leaves staged
+// blobs that are not a result; the next attempt with the same run id removes them (recover).
+import { rm } from "node:fs/promises";
 import type { X509Certificate } from "node:crypto";
-import type { PartySigners } from "../protocol/index.ts";
+import { effectiveRunLimits, type PartySigners } from "../protocol/index.ts";
 import type { Attester } from "./attest/attester.ts";
-import { RuntimeError, type RuntimeStep } from "./errors.ts";
+import { RuntimeError, errorMessage, type RuntimeStep } from "./errors.ts";
 import type { RunEventSink } from "./events.ts";
 import type { KeyExportEncryption } from "./keyrelease/key-hsm.ts";
 import type { KeyReleaseClient } from "./keyrelease/release.ts";
 import type { Receipt, ReceiptOutput } from "../receipt/index.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
+import { createRunScratch, wipeScratch } from "./scratch.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 import { attestEnclave } from "./steps/attest.ts";
@@ -30,6 +34,7 @@ import { compute } from "./steps/compute.ts";
 import { guard } from "./steps/guard.ts";
 import { inspectDatasets } from "./steps/inspect.ts";
 import { loadDatasets } from "./steps/load.ts";
+import { removeUncommitted } from "./steps/recover.ts";
 import { releaseKeys, zeroContentKeys, type ContentKeys } from "./steps/release.ts";
 import { asRuntimeError, createRunReporter, type StepEvent } from "./steps/reporter.ts";
 import { seal } from "./steps/seal.ts";
@@ -42,7 +47,11 @@ export interface RunOptions {
   contract: unknown;
   /** Approvals as loaded: party name -> compact JWS. */
   approvals: unknown;
-  /** Unique per run (the Job name); part of the output blob names. */
+  /**
+   * Identifies the run (the Job name); its outputs are staged under <contractHash>/<runId>/. A new
+   * attempt with the run id of an uncommitted one (no receipt) removes those staged blobs first; a
+   * committed run id is refused.
+   */
   runId: string;
   attester: Attester;
   /** Key client for a party's vault (flow a: the runtime releases keys itself). */
@@ -51,7 +60,7 @@ export interface RunOptions {
   trustedRoots?: readonly (string | X509Certificate)[];
   storage: BlobStore;
   outputContainer: string;
-  /** Memory-backed directory for decrypted files and DuckDB's temp directory. */
+  /** Memory-backed directory for decrypted files and DuckDB's temp directory; one run at a time: emptied when a run starts. */
   scratchDir: string;
   duckdb?: { memoryLimit?: string; threads?: number };
   /** The SQL the operator asks for; refused unless byte-identical to the contract's. */
@@ -102,6 +111,10 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
   let contentKeys: ContentKeys | undefined;
   reporter.emit({ level: "info", step: "run", event: "start" });
   try {
+    // Before anything else: a killed earlier run may have left decrypted plaintext here.
+    await wipeScratch(opts.scratchDir).catch((err: unknown) => {
+      throw new RuntimeError("CONFIG_INVALID", `scratch directory ${opts.scratchDir} cannot be emptied: ${errorMessage(err)}`, { step: "config", cause: err });
+    });
     if (!RUN_ID.test(opts.runId)) {
       throw new RuntimeError("CONFIG_INVALID", `run id "${opts.runId}" must match ${RUN_ID.source}`, { step: "config" });
     }
@@ -116,7 +129,8 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       },
       reporter,
     );
-    scratch = await mkdtemp(join(await ensureDir(opts.scratchDir), "run-"));
+    await removeUncommitted({ storage, outputContainer: opts.outputContainer, contractHash, runId: opts.runId }, reporter);
+    scratch = await createRunScratch(opts.scratchDir);
 
     const attested = await attestEnclave({ contract, attester: opts.attester }, reporter);
     const datasets = await inspectDatasets({ contract, storage }, reporter);
@@ -135,7 +149,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     );
     contentKeys = released.contentKeys;
     const loaded = await loadDatasets({ datasets, contentKeys, storage, scratch }, reporter);
-    const sqlResult = await compute({ datasets: loaded, sql: contract.sql, scratch, ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
+    const sqlResult = await compute({ datasets: loaded, sql: contract.sql, scratch, limits: effectiveRunLimits(contract.limits), ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
     // Decrypted inputs are no longer needed: remove them before anything leaves the enclave.
     await rm(scratch, { recursive: true, force: true });
     scratch = undefined;
@@ -193,7 +207,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-const BLOB_STEP: Record<BlobRetryNotice["operation"], RuntimeStep> = { getProperties: "download", download: "download", uploadNew: "upload", deleteIfExists: "cleanup" };
+const BLOB_STEP: Record<BlobRetryNotice["operation"], RuntimeStep> = { getProperties: "download", download: "download", uploadNew: "upload", deleteIfExists: "cleanup", list: "cleanup" };
 
 function blobRetryEvent(n: BlobRetryNotice): StepEvent {
   return {
@@ -203,11 +217,6 @@ function blobRetryEvent(n: BlobRetryNotice): StepEvent {
     durationMs: n.delayMs,
     detail: `${n.operation} ${n.container}/${n.blobName}: ${n.reason}; retry ${n.attempt} in ${n.delayMs} ms (${Math.round(n.elapsedMs / 1000)} s so far)`,
   };
-}
-
-async function ensureDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
 }
 
 export type { Attestation } from "./attest/attester.ts";

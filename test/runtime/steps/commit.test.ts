@@ -72,3 +72,45 @@ describe("commit step", () => {
     expect(store.blobs.get(`output/${HASH}/run-1/result.bank.csv`)!.data.toString()).toBe("earlier run");
   });
 });
+
+describe("commit step: an upload whose answer is lost", () => {
+  /** The write reaches storage, then the connection drops before the answer arrives. */
+  function losingAnswers(store: MemoryBlobStore, lost: (name: string) => boolean): MemoryBlobStore {
+    const inner = store.uploadNew.bind(store);
+    store.uploadNew = async (c, n, d, m) => {
+      await inner(c, n, d, m);
+      if (lost(n)) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    };
+    return store;
+  }
+
+  it("counts a blob that holds exactly what was sent as written, for the results and the receipt", async () => {
+    const store = losingAnswers(new MemoryBlobStore(), () => true);
+    const committed = await commitOutputs(input(store), recordingReporter().reporter);
+    expect(store.names()).toEqual([`output/${HASH}/run-1/receipt.json`, `output/${HASH}/run-1/result.bank.csv`]);
+    expect(JSON.parse(store.blobs.get(`output/${committed.receiptBlobName}`)!.data.toString("utf8"))).toEqual(committed.receipt);
+  });
+
+  it("still removes a found-written result when a later write fails", async () => {
+    const store = losingAnswers(new MemoryBlobStore(), (n) => n.endsWith(".csv"));
+    store.failUpload = (name) => (name.endsWith("receipt.json") ? new Error("503 Server Busy") : undefined);
+    await expect(commitOutputs(input(store), recordingReporter().reporter)).rejects.toMatchObject({ code: "OUTPUT_FAILED", step: "receipt" });
+    expect(store.names()).toEqual([]);
+  });
+
+  it("fails naming the blob when the existing blob differs in content or metadata, and leaves it", async () => {
+    for (const [data, metadata] of [
+      [Buffer.from("ciphertexT"), { encryptiondata: "{}" }],
+      [Buffer.from("ciphertext"), { encryptiondata: "{\"other\":1}" }],
+    ] as const) {
+      const store = new MemoryBlobStore();
+      store.put("output", `${HASH}/run-1/result.bank.csv`, data, metadata);
+      // The PUT is answered by a network error, as when the SDK's retry follows a lost answer.
+      store.failUpload = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      const err = await commitOutputs(input(store), recordingReporter().reporter).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "OUTPUT_FAILED", step: "upload" });
+      expect((err as Error).message).toMatch(new RegExp(`^output/${HASH}/run-1/result\\.bank\\.csv already exists: outputs are never overwritten \\(other content: (sha256|metadata encryptiondata) differs`));
+      expect(store.blobs.get(`output/${HASH}/run-1/result.bank.csv`)!.data).toEqual(data);
+    }
+  });
+});

@@ -53,6 +53,12 @@ export class MemoryBlobStore implements BlobStore {
     this.blobs.delete(`${container}/${blobName}`);
   }
 
+  async list(container: string, prefix: string): Promise<string[]> {
+    return this.names()
+      .filter((n) => n.startsWith(`${container}/${prefix}`))
+      .map((n) => n.slice(container.length + 1));
+  }
+
   names(): string[] {
     return [...this.blobs.keys()].sort();
   }

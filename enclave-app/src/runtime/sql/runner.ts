@@ -6,6 +6,8 @@
 import { open } from "node:fs/promises";
 import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import { SqlError, errorMessage } from "../errors.ts";
+import { DEFAULT_RUN_LIMITS } from "../../protocol/run-limits.ts";
+import { readWithinLimits, type SqlLimits } from "./limits.ts";
 
 export interface SqlColumnSpec {
   name: string;
@@ -179,8 +181,8 @@ export class SqlSession {
     }
   }
 
-  /** Runs exactly one SELECT statement; anything else is refused before it runs. */
-  async runApproved(sql: string): Promise<SqlResult> {
+  /** Runs exactly one SELECT statement, within the limits; anything else is refused before it runs. */
+  async runApproved(sql: string, limits: SqlLimits = DEFAULT_RUN_LIMITS): Promise<SqlResult> {
     if (!this.#locked) throw new SqlError("SQL_REFUSED", "the approved SQL runs only after lock-down");
     let statements;
     try {
@@ -196,10 +198,8 @@ export class SqlSession {
       if (prepared.statementType !== StatementType.SELECT) {
         throw new SqlError("SQL_REFUSED", `the approved SQL must be a query (SELECT), found a ${StatementType[prepared.statementType] ?? "non-query"} statement`);
       }
-      const reader = await prepared.runAndReadAll();
-      const names = reader.columnNames();
-      const types = reader.columnTypes().map((t) => t.toString());
-      return { columns: names.map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" })), rows: reader.getRowsJson() as JsonValue[][] };
+      const { names, types, rows } = await readWithinLimits(this.#conn, prepared, limits);
+      return { columns: names.map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" })), rows: rows as JsonValue[][] };
     } catch (err) {
       if (err instanceof SqlError) throw err;
       // No `cause`: DuckDB's own message may quote values.
@@ -238,6 +238,8 @@ export function safeDuckDbMessage(message: string): string {
 export interface RunSqlOptions extends SqlSessionOptions {
   datasets: SqlDatasetInput[];
   sql: string;
+  /** Default: DEFAULT_RUN_LIMITS (15 min, 10,000,000 rows, 1 GiB). */
+  limits?: SqlLimits;
 }
 
 export interface RunSqlResult extends SqlResult {
@@ -251,7 +253,7 @@ export async function runSql(opts: RunSqlOptions): Promise<RunSqlResult> {
     const rowCounts: Record<string, number> = {};
     for (const ds of opts.datasets) rowCounts[ds.name] = await session.loadDataset(ds);
     await session.lockDown();
-    return { ...(await session.runApproved(opts.sql)), rowCounts };
+    return { ...(await session.runApproved(opts.sql, opts.limits ?? DEFAULT_RUN_LIMITS)), rowCounts };
   } finally {
     session.close();
   }

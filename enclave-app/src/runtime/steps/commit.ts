@@ -1,6 +1,6 @@
 // Step 9, commit: upload every sealed result, then the signed receipt last: the receipt is the
 // commit marker, so a reader that finds it finds every result it lists. Blobs are created with
-// If-None-Match: * (never overwritten). If anything fails, every blob this step uploaded is removed
+// If-None-Match: * (never overwritten; a lost answer whose blob holds what was sent counts as written). If anything fails, every blob this step uploaded is removed
 // again (`cleanup` events) before the error leaves, so a failed run leaves the output container as
 // it found it.
 import { RuntimeError, errorMessage } from "../errors.ts";
@@ -8,6 +8,7 @@ import { buildReceipt, type BuildReceiptInput } from "../receipt/build.ts";
 import { signReceipt } from "../receipt/sign.ts";
 import type { Receipt, ReceiptOutput } from "../../receipt/index.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
+import { BlobConflictError, uploadIdempotent } from "../storage/idempotent-upload.ts";
 import { receiptBlobName } from "./output-names.ts";
 import type { RunReporter } from "./reporter.ts";
 import type { SealedResult } from "./seal.ts";
@@ -59,19 +60,19 @@ export async function commitOutputs(input: CommitInput, reporter: RunReporter): 
 
 /**
  * Uploads a new blob and records it for cleanup *before* the call (a timeout may hide a blob that
- * was created), unless the service says it already existed: that blob belongs to someone else
- * (e.g. an earlier run with the same run id) and must not be deleted by our cleanup.
+ * was created). A lost answer whose blob holds exactly what was sent is our write (sealed results
+ * carry a fresh content key, so no other run writes the same bytes). A blob with other content
+ * belongs to someone else and must not be deleted by our cleanup.
  */
 async function uploadTracked(storage: BlobStore, uploaded: UploadedBlob[], container: string, blobName: string, data: Buffer, metadata: Record<string, string>): Promise<void> {
   const entry = { container, blobName };
   uploaded.push(entry);
   try {
-    await storage.uploadNew(container, blobName, data, metadata);
+    await uploadIdempotent(storage, container, blobName, data, metadata);
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status === 409 || status === 412) {
+    if (err instanceof BlobConflictError) {
       uploaded.splice(uploaded.indexOf(entry), 1);
-      throw new RuntimeError("OUTPUT_FAILED", `${container}/${blobName} already exists: outputs are never overwritten (is the run id reused?)`, { step: "upload", cause: err });
+      throw new RuntimeError("OUTPUT_FAILED", `${container}/${blobName} already exists: outputs are never overwritten (other content: ${err.why}; is the run id reused?)`, { step: "upload", cause: err });
     }
     throw err;
   }

@@ -3,6 +3,7 @@
 // lock-down, then exactly the approved SELECT. The caller removes the scratch directory afterwards.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { SqlLimits } from "../sql/limits.ts";
 import { runSql, type RunSqlResult } from "../sql/runner.ts";
 import type { LoadedDataset } from "./load.ts";
 import type { RunReporter } from "./reporter.ts";
@@ -14,6 +15,8 @@ export interface ComputeInput {
   /** The run's scratch directory; DuckDB's temp files go below it so they are removed with it. */
   scratch: string;
   duckdb?: { memoryLimit?: string; threads?: number };
+  /** Time and result-size limits of the approved SQL (the contract's, defaults filled in). */
+  limits?: SqlLimits;
 }
 
 export async function compute(input: ComputeInput, reporter: RunReporter): Promise<RunSqlResult> {
@@ -23,6 +26,7 @@ export async function compute(input: ComputeInput, reporter: RunReporter): Promi
     runSql({
       datasets: [...input.datasets],
       sql: input.sql,
+      ...(input.limits !== undefined ? { limits: input.limits } : {}),
       tempDirectory,
       ...(input.duckdb?.memoryLimit !== undefined ? { memoryLimit: input.duckdb.memoryLimit } : {}),
       ...(input.duckdb?.threads !== undefined ? { threads: input.duckdb.threads } : {}),

@@ -5,7 +5,7 @@ import { storageAuthorizationPending } from "../retry/authorization.ts";
 import { withRetry, type RetryClock, type RetryNotice, type RetryPolicyOptions } from "../retry/policy.ts";
 import type { BlobStore } from "./blob-store.ts";
 
-export type BlobOperation = "getProperties" | "download" | "uploadNew" | "deleteIfExists";
+export type BlobOperation = "getProperties" | "download" | "uploadNew" | "deleteIfExists" | "list";
 
 export interface BlobRetryNotice extends RetryNotice {
   operation: BlobOperation;
@@ -30,5 +30,6 @@ export function retryingBlobStore(store: BlobStore, policy: RetryPolicyOptions, 
     download: (container, blobName, etag) => run("download", container, blobName, () => store.download(container, blobName, etag)),
     uploadNew: (container, blobName, data, metadata) => run("uploadNew", container, blobName, () => store.uploadNew(container, blobName, data, metadata)),
     deleteIfExists: (container, blobName) => run("deleteIfExists", container, blobName, () => store.deleteIfExists(container, blobName)),
+    list: (container, prefix) => run("list", container, `${prefix}*`, () => store.list(container, prefix)),
   };
 }
