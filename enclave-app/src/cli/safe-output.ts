@@ -123,6 +123,8 @@ class PendingFile {
   /** Closes the stream without waiting for pending data and removes the temporary file; never throws. */
   async discard(): Promise<void> {
     if (!this.stream.closed) {
+      // Whatever the stream still fails at once discarded (a write queued before destroy) is moot.
+      this.stream.on("error", () => undefined);
       const closed = new Promise<void>((resolvePromise) => this.stream.once("close", () => resolvePromise()));
       this.stream.destroy();
       await closed;
@@ -144,7 +146,7 @@ const unwritable = (target: string, error: unknown): CliError =>
 /** What was done to publish one file, so it can be undone. */
 interface Published {
   target: string;
-  /** Hard link (or renamed copy) of the file that was replaced, when there was one. */
+  /** Hard link to (or, without hard links, the moved) file that was replaced, when there was one. */
   backup?: string;
 }
 
@@ -172,19 +174,23 @@ async function publish(file: PendingFile, force: boolean): Promise<Published> {
     return { target };
   }
   let backup: string | undefined;
+  let moved = false;
   if ((await lstatOrUndefined(target)) !== undefined) {
     backup = temporaryName(target, "bak");
+    // A second name for the old file, so the target never stops existing and can be put back.
     await link(target, backup).catch(async (error: NodeJS.ErrnoException) => {
       if (!NO_HARD_LINKS.has(error.code ?? "")) throw unwritable(target, error);
       await rename(target, backup!).catch((renameError: unknown) => {
         throw unwritable(target, renameError);
       });
+      moved = true;
     });
   }
   try {
     await rename(file.tempPath, target);
   } catch (error) {
-    await undo({ target, ...(backup === undefined ? {} : { backup }) });
+    // A failed rename changed nothing: the old file is still at the target, unless it was moved away.
+    if (backup !== undefined) await (moved ? rename(backup, target) : rm(backup, { force: true })).catch(() => undefined);
     throw unwritable(target, error);
   }
   return backup === undefined ? { target } : { target, backup };
