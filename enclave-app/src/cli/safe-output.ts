@@ -160,7 +160,8 @@ async function publish(file: PendingFile, force: boolean): Promise<Published> {
   if (!force) {
     try {
       await link(file.tempPath, target);
-      await rm(file.tempPath, { force: true });
+      // The published name stays; the temporary one goes now or with the other temporaries on failure.
+      await rm(file.tempPath, { force: true }).catch(() => undefined);
       return { target };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "";
