@@ -1,11 +1,7 @@
 /**
- * CLI output plumbing: files that appear complete or not at all, and the mapping from typed
- * errors to exit codes and one-line messages.
+ * CLI error plumbing: the mapping from typed errors to exit codes and one-line messages. Files are
+ * written by ./safe-output.ts.
  */
-import { randomBytes } from "node:crypto";
-import type { WriteStream } from "node:fs";
-import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 
 export const EXIT_OK = 0;
 /** Verification or decryption failed: the data, its key or its approval does not check out. */
@@ -21,90 +17,6 @@ export class CliError extends Error {
     this.name = "CliError";
     this.code = code;
     this.exitCode = opts.exitCode ?? EXIT_USAGE;
-  }
-}
-
-/**
- * A file written to a temporary name beside its target (same filesystem, so the rename is atomic)
- * and renamed over the target only on commit. Created with mode 0600: it may hold plaintext.
- */
-export class AtomicFile {
-  readonly target: string;
-  readonly tempPath: string;
-  readonly stream: WriteStream;
-  #state: "open" | "committed" | "aborted" = "open";
-
-  private constructor(target: string, tempPath: string, handle: FileHandle) {
-    this.target = target;
-    this.tempPath = tempPath;
-    // flush: the stream fsyncs before it closes the descriptor, so the rename publishes durable data.
-    this.stream = handle.createWriteStream({ flush: true }) as unknown as WriteStream;
-  }
-
-  static async create(target: string): Promise<AtomicFile> {
-    // Caught here rather than by the final rename, which would fail with a bare EISDIR after all the work.
-    if ((await stat(target).catch(() => undefined))?.isDirectory()) {
-      throw new CliError("OUTPUT_UNWRITABLE", `output ${target} is a directory; --out must name a file`);
-    }
-    const tempPath = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-    // "wx": never follow or reuse an existing file at the temporary name.
-    const handle = await open(tempPath, "wx", 0o600).catch((error: NodeJS.ErrnoException) => {
-      throw new CliError("OUTPUT_UNWRITABLE", `cannot create output beside ${target}: ${error.code ?? error.message}`, { cause: error });
-    });
-    return new AtomicFile(target, tempPath, handle);
-  }
-
-  /** Ends the stream if still open, waits until it is fsynced and closed, and renames it into place. */
-  async commit(): Promise<void> {
-    if (this.#state !== "open") throw new Error(`AtomicFile for ${this.target} is already ${this.#state}`);
-    await closeStream(this.stream);
-    await rename(this.tempPath, this.target);
-    this.#state = "committed";
-  }
-
-  /** Discards the temporary file. Safe to call in any state; never throws. */
-  async abort(): Promise<void> {
-    if (this.#state !== "open") return;
-    this.#state = "aborted";
-    if (!this.stream.closed) {
-      const closed = new Promise<void>((resolvePromise) => this.stream.once("close", () => resolvePromise()));
-      this.stream.destroy();
-      await closed;
-    }
-    await rm(this.tempPath, { force: true }).catch(() => undefined);
-  }
-}
-
-function closeStream(stream: WriteStream): Promise<void> {
-  if (stream.closed) {
-    return stream.errored === null ? Promise.resolve() : Promise.reject(stream.errored);
-  }
-  return new Promise((resolvePromise, reject) => {
-    stream.once("error", reject);
-    stream.once("close", () => (stream.errored === null ? resolvePromise() : reject(stream.errored)));
-    if (!stream.writableEnded) stream.end();
-  });
-}
-
-/**
- * Runs `produce` against fresh temporary files for all targets and commits them all, or none:
- * on failure every temporary file is removed and targets already renamed are removed again.
- */
-export async function writeFilesAtomically<T>(targets: string[], produce: (files: AtomicFile[]) => Promise<T>): Promise<T> {
-  const files: AtomicFile[] = [];
-  const committed: string[] = [];
-  try {
-    for (const target of targets) files.push(await AtomicFile.create(target));
-    const result = await produce(files);
-    for (const file of files) {
-      await file.commit();
-      committed.push(file.target);
-    }
-    return result;
-  } catch (error) {
-    await Promise.all(files.map((file) => file.abort()));
-    await Promise.all(committed.map((target) => rm(target, { force: true }).catch(() => undefined)));
-    throw error;
   }
 }
 

@@ -15,8 +15,9 @@ import {
   type EncryptionData,
 } from "../../envelope/index.ts";
 import { loadKey } from "../keys.ts";
-import { CliError, writeFilesAtomically } from "../output.ts";
+import { CliError } from "../output.ts";
 import { createProgress } from "../progress.ts";
+import { checkOutputs, writeOutputs, type OutputPlan } from "../safe-output.ts";
 
 interface DecryptCommandOptions {
   key: string;
@@ -24,6 +25,7 @@ interface DecryptCommandOptions {
   out: string;
   expectSha256?: string;
   expectLength?: number;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -88,6 +90,17 @@ async function readMetadata(path: string): Promise<EncryptionData> {
 }
 
 export async function runDecrypt(input: string, opts: DecryptCommandOptions): Promise<DecryptResult> {
+  const plan: OutputPlan = {
+    outputs: [{ path: opts.out, label: "--out" }],
+    inputs: [
+      { path: input, label: "input" },
+      { path: opts.metadata, label: "--metadata" },
+      { path: opts.key, label: "--key" },
+    ],
+    force: opts.force === true,
+  };
+  // Before the key is unwrapped: an unusable --out is reported without touching the private key.
+  await checkOutputs(plan);
   const encryptionData = await readMetadata(opts.metadata);
   const kek = await loadKey(opts.key, "private");
   let size: number;
@@ -106,8 +119,8 @@ export async function runDecrypt(input: string, opts: DecryptCommandOptions): Pr
   });
   const progress = createProgress(process.stderr, size, { label: "decrypt" });
   try {
-    const result = await writeFilesAtomically([opts.out], ([plaintext]) =>
-      decryptStream(createReadStream(input), plaintext!.stream, {
+    const result = await writeOutputs(plan, ([plaintext]) =>
+      decryptStream(createReadStream(input), plaintext!, {
         cek,
         encryptionData,
         ...(opts.expectSha256 === undefined ? {} : { expectedSha256: opts.expectSha256 }),
@@ -140,6 +153,7 @@ export function register(program: Command): void {
     .requiredOption("--out <file>", "plaintext output file")
     .option("--expect-sha256 <hex>", "ciphertext sha256 that must match (as pinned in the contract)", parseExpectedSha256)
     .option("--expect-length <n>", "plaintext length that must match (as pinned in the contract)", parseExpectedLength)
+    .option("--force", "replace an existing --out (never an input or a symbolic link); it stays as it was if decryption fails")
     .option("--json", "print one JSON object instead of text")
     .action(async (input: string, opts: DecryptCommandOptions) => {
       const result = await runDecrypt(input, opts);

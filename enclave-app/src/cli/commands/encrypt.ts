@@ -22,8 +22,9 @@ import {
 } from "../../envelope/index.ts";
 import { isKeyVaultKeyId } from "../../protocol/index.ts";
 import { loadKey } from "../keys.ts";
-import { CliError, writeFilesAtomically } from "../output.ts";
+import { CliError } from "../output.ts";
 import { createProgress } from "../progress.ts";
+import { writeOutputs } from "../safe-output.ts";
 
 export const METADATA_FILE_SUFFIX = ".encryptiondata.json";
 
@@ -35,6 +36,7 @@ interface EncryptCommandOptions {
   regionSize?: number;
   protocol?: CseProtocol;
   nonceScheme: NonceScheme;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -100,8 +102,20 @@ export async function runEncrypt(input: string, opts: EncryptCommandOptions): Pr
   const progress = createProgress(process.stderr, size, { label: "encrypt" });
   const metadataPath = metadataPathFor(opts.out);
   try {
-    const result = await writeFilesAtomically([opts.out, metadataPath], async ([ciphertext, metadata]) => {
-      const encrypted = await encryptStream(createReadStream(input), ciphertext!.stream, {
+    const plan = {
+      outputs: [
+        { path: opts.out, label: "--out" },
+        { path: metadataPath, label: "metadata output" },
+      ],
+      inputs: [
+        { path: input, label: "input" },
+        { path: opts.key, label: "--key" },
+      ],
+      force: opts.force === true,
+    };
+    // Ciphertext and metadata are published together: one without the other is undecryptable.
+    const result = await writeOutputs(plan, async ([ciphertext, metadata]) => {
+      const encrypted = await encryptStream(createReadStream(input), ciphertext!, {
         kek,
         keyId,
         algorithm: opts.algorithm,
@@ -111,7 +125,7 @@ export async function runEncrypt(input: string, opts: EncryptCommandOptions): Pr
         onProgress: (bytes) => progress.update(bytes),
       });
       // The file holds exactly the header value, so it can be passed to `--metadata encryptiondata=...`.
-      metadata!.stream.end(`${serializeEncryptionData(encrypted.encryptionData)}\n`);
+      metadata!.end(`${serializeEncryptionData(encrypted.encryptionData)}\n`);
       return encrypted;
     });
     progress.finish(true);
@@ -143,6 +157,7 @@ export function register(program: Command): void {
         .choices(NONCE_SCHEMES)
         .default(DEFAULT_NONCE_SCHEME),
     )
+    .option("--force", "replace an existing --out and its metadata file (never an input or a symbolic link)")
     .option("--json", "print one JSON object instead of text")
     .action(async (input: string, opts: EncryptCommandOptions) => {
       const result = await runEncrypt(input, opts);
