@@ -82,3 +82,19 @@ export function isqrt(n: bigint): bigint {
     x = y;
   }
 }
+
+/** Decimal text of a rational whose denominator divides a power of ten (every sum of decimals does). */
+export function toDecimalText(a: Rational): string {
+  let places = 0;
+  let power = 1n;
+  while (power % a.den !== 0n) {
+    if (places > 400) throw new DpParameterError("decimal", `${toText(a)} has no finite decimal form`);
+    power *= 10n;
+    places++;
+  }
+  const negative = a.num < 0n;
+  const digits = ((negative ? -a.num : a.num) * (power / a.den)).toString().padStart(places + 1, "0");
+  const whole = digits.slice(0, digits.length - places);
+  const fraction = digits.slice(digits.length - places);
+  return `${negative ? "-" : ""}${whole}${places > 0 ? `.${fraction}` : ""}`;
+}
