@@ -15,6 +15,9 @@ export interface SamplerOptions {
 
 const ONE = rational(1n);
 
+// Inner loops build fractions as plain {num, den} without reducing them: the coins only compare a
+// uniform draw below den with num, so a gcd per coin would be wasted work.
+
 /** Bernoulli(num/den), 0 <= num <= den. */
 function bernoulliRational(p: Rational, random: RandomSource): boolean {
   return random.uniformBelow(p.den) < p.num;
@@ -33,13 +36,13 @@ function bernoulliExpWith(gamma: Rational, random: RandomSource): boolean {
   for (let k = 0n; k < whole; k++) {
     if (!bernoulliExpAtMostOne(ONE, random)) return false;
   }
-  return bernoulliExpAtMostOne(rational(gamma.num - whole * gamma.den, gamma.den), random);
+  return bernoulliExpAtMostOne({ num: gamma.num - whole * gamma.den, den: gamma.den }, random);
 }
 
 /** gamma in [0, 1]: the first K with Bernoulli(gamma/K) = 0 is odd with probability exp(-gamma). */
 function bernoulliExpAtMostOne(gamma: Rational, random: RandomSource): boolean {
   let k = 1n;
-  while (bernoulliRational(rational(gamma.num, gamma.den * k), random)) k++;
+  while (bernoulliRational({ num: gamma.num, den: gamma.den * k }, random)) k++;
   return k % 2n === 1n;
 }
 
@@ -55,7 +58,7 @@ export function discreteLaplace(scale: Rational, options: SamplerOptions = {}): 
 function discreteLaplaceWith(t: bigint, s: bigint, random: RandomSource): bigint {
   for (;;) {
     const u = random.uniformBelow(t);
-    if (!bernoulliExpWith(rational(u, t), random)) continue;
+    if (!bernoulliExpWith({ num: u, den: t }, random)) continue;
     let v = 0n;
     while (bernoulliExpAtMostOne(ONE, random)) v++;
     const y = (u + t * v) / s;
@@ -81,6 +84,6 @@ export function discreteGaussian(sigma2: Rational, options: SamplerOptions = {})
     const abs = y < 0n ? -y : y;
     // (|y| - a/(b t))^2 / (2 a/b) = (|y| b t - a)^2 / (2 a b t^2), exactly.
     const d = abs * b * t - a;
-    if (bernoulliExpWith(rational(d * d, 2n * a * b * t * t), random)) return y;
+    if (bernoulliExpWith({ num: d * d, den: 2n * a * b * t * t }, random)) return y;
   }
 }
