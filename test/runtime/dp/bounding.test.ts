@@ -56,3 +56,21 @@ describe("keepGroupsPerUnit", () => {
     }
   });
 });
+
+describe("keepRowsPerUnit with repeated rows", () => {
+  it("ranks copies of one row independently: 100 copies and 100 distinct rows, N = 10, keeps a mix", () => {
+    const copies = Array.from({ length: 100 }, () => ({ unit: "u", v: "same" }));
+    const distinct = Array.from({ length: 100 }, (_, i) => ({ unit: "u", v: `row-${i}` }));
+    const kept = keepRowsPerUnit([...copies, ...distinct], { unitOf: (r) => r.unit, maxRowsPerUnit: 10, secret: newRunSecret() });
+    expect(kept.length).toBe(10);
+    // Ranked independently, the copies kept are hypergeometric (mean 5): all 10 or none has
+    // probability 0.0016 per secret; with one shared rank it would be certain. Over 20 secrets,
+    // fewer than 15 mixed outcomes has probability below 1e-12.
+    let mixed = 0;
+    for (let i = 0; i < 20; i++) {
+      const k = keepRowsPerUnit([...copies, ...distinct], { unitOf: (r) => r.unit, maxRowsPerUnit: 10, secret: newRunSecret() }).filter((r) => r.v === "same").length;
+      if (k > 0 && k < 10) mixed++;
+    }
+    expect(mixed).toBeGreaterThanOrEqual(15);
+  });
+});

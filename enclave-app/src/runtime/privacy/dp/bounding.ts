@@ -19,9 +19,9 @@ function checkSecret(secret: Uint8Array): void {
   if (secret.length < SECRET_BYTES) throw new DpParameterError("secret", `must be at least ${SECRET_BYTES} bytes (use newRunSecret()), got ${secret.length}`);
 }
 
-/** Rank of an item within its unit: HMAC(secret, canonical [purpose, unit, key]). */
-function rank(secret: Uint8Array, purpose: string, unit: string, key: string): string {
-  return createHmac("sha256", secret).update(canonicalJson([purpose, unit, key])).digest("hex");
+/** Rank of an item within its unit: HMAC(secret, canonical [purpose, unit, key, occurrence]). */
+function rank(secret: Uint8Array, purpose: string, unit: string, key: string, occurrence = 0): string {
+  return createHmac("sha256", secret).update(canonicalJson([purpose, unit, key, occurrence])).digest("hex");
 }
 
 export interface RowBoundingOptions<T> {
@@ -29,7 +29,10 @@ export interface RowBoundingOptions<T> {
   unitOf: (row: T) => string;
   maxRowsPerUnit: number;
   secret: Uint8Array;
-  /** What identifies a row for ranking; default its canonical JSON. Equal keys tie and keep input order. */
+  /**
+   * What identifies a row for ranking; default its canonical JSON. Repeats of one key are ranked by
+   * occurrence, so many copies of a row get independent ranks instead of all winning or all losing.
+   */
   rowKey?: (row: T) => string;
 }
 
@@ -39,10 +42,15 @@ export function keepRowsPerUnit<T>(rows: readonly T[], options: RowBoundingOptio
   checkSecret(options.secret);
   const keyOf = options.rowKey ?? ((row: T) => canonicalJson(row));
   const byUnit = new Map<string, { index: number; rank: string }[]>();
+  const occurrences = new Map<string, number>();
   rows.forEach((row, index) => {
     const unit = options.unitOf(row);
+    const key = keyOf(row);
+    const seen = canonicalJson([unit, key]);
+    const occurrence = occurrences.get(seen) ?? 0;
+    occurrences.set(seen, occurrence + 1);
     const list = byUnit.get(unit) ?? [];
-    list.push({ index, rank: rank(options.secret, "row", unit, keyOf(row)) });
+    list.push({ index, rank: rank(options.secret, "row", unit, key, occurrence) });
     byUnit.set(unit, list);
   });
   const keep = new Set<number>();
