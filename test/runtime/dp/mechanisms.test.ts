@@ -70,6 +70,7 @@ describe("noisySum", () => {
     expect(refusedParameter(() => noisySum({ ...base, lower: 11 }))).toBe("lower");
     expect(refusedParameter(() => noisySum({ ...base, upper: 10.25 }))).toBe("upper");
     expect(refusedParameter(() => noisySum({ ...base, decimals: 13 }))).toBe("decimals");
+    expect(() => noisySum({ ...base, upper: 1e5, decimals: 12 })).toThrow(/upper is too large for 12 decimal places/);
     expect(refusedParameter(() => noisySum({ ...base, values: [1, Number.NaN] }))).toBe("values[1]");
   });
 });

@@ -56,7 +56,8 @@ export function checkClamp(lower: number, upper: number, decimals: number): Clam
   const toUnits = (name: string, v: number): bigint => {
     if (!Number.isFinite(v)) throw new DpParameterError(name, `must be a finite number, got ${v}`);
     const units = Math.round(v * unit);
-    if (!Number.isSafeInteger(units) || units / unit !== v) {
+    if (!Number.isSafeInteger(units)) throw new DpParameterError(name, `is too large for ${decimals} decimal places (|value| * 10^${decimals} must stay below 2^53), got ${v}`);
+    if (units / unit !== v) {
       throw new DpParameterError(name, `must be a multiple of 10^-${decimals} (the sum's fixed-point step), got ${v}`);
     }
     return BigInt(units);
