@@ -163,6 +163,11 @@ describe("entries and keys", () => {
     expect((await failure(appendEntry([], { ...request("0.1"), runId: "" }, options))).message).toMatch(/runId must be a non-empty string/);
   });
 
+  it("refuses a stored record that is not shaped as one, naming its position", async () => {
+    const garbage = [three[0]!, { entry: null, hash: 1 } as unknown as LedgerRecord];
+    expect(await failure(verifyChain(garbage, { budget, verifier: key.verifier }))).toMatchObject({ reason: "bad-entry", seq: 2 });
+  });
+
   it("refuses a ledger key that is not EC P-256", () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
     expect(() => es256LedgerSigner(rsa.privateKey)).toThrow(/must be an EC P-256 private key/);

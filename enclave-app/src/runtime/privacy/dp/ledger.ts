@@ -120,6 +120,14 @@ export function signedMessage(hash: string): Uint8Array {
   return new TextEncoder().encode(`${DOMAIN}:${hash}`);
 }
 
+/** Records come from storage outside the enclave: check they are shaped as records before reading them. */
+function checkRecordShape(record: unknown, seq: number): asserts record is LedgerRecord {
+  const r = record as Partial<LedgerRecord> | null;
+  if (typeof r !== "object" || r === null || typeof r.entry !== "object" || r.entry === null || Array.isArray(r.entry) || typeof r.hash !== "string" || typeof r.signature !== "string") {
+    throw new LedgerError("bad-entry", "is not a ledger record ({ entry: object, hash: string, signature: string })", seq);
+  }
+}
+
 function checkEntryShape(entry: LedgerEntry, seq: number): { epsilon: Rational; delta: Rational } {
   for (const field of ["runId", "template"] as const) {
     if (typeof entry[field] !== "string" || entry[field] === "") throw new LedgerError("bad-entry", `${field} must be a non-empty string`, seq);
@@ -152,6 +160,7 @@ export async function verifyChain(records: readonly LedgerRecord[], options: Ver
   const spent: ExactBudget = { epsilon: rational(0n), delta: rational(0n) };
   for (const [i, record] of records.entries()) {
     const expectedSeq = i + 1;
+    checkRecordShape(record, expectedSeq);
     const { entry } = record;
     if (entry.seq !== expectedSeq) throw new LedgerError("bad-sequence", `has seq ${entry.seq} at position ${expectedSeq} (entries missing, reordered or duplicated)`, expectedSeq);
     if (entry.prevHash !== prev) throw new LedgerError("broken-link", "prevHash is not the previous entry's hash", expectedSeq);
