@@ -5,6 +5,8 @@ export type {
   AttestationRequirements,
   ColumnSpec,
   DatasetSpec,
+  DatasetAnalysis,
+  AnalysisAggregate,
   PartySpec,
   PrivacyRules,
   Contract,
@@ -48,7 +50,9 @@ export {
   isSupportedColumnType,
   MIN_GROUP_SIZE,
   minGroupSizeProblem,
+  ANALYSIS_AGGREGATES,
 } from "./contract-schema.ts";
+export { privacyMode, effectiveMinGroupSize, type PrivacyMode } from "./analysis-mode.ts";
 
 export {
   parseKeyVaultKeyId,
