@@ -1,7 +1,7 @@
 // DuckDB's own parser as the source of truth for what a query does: json_serialize_sql gives the
 // parse tree the engine will run, json_deserialize_sql turns a rewritten tree back into SQL. A
 // separate in-memory instance with no data, no files, no network and no extensions: parsing only.
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { SqlError, errorMessage } from "../../errors.ts";
 
 export type ParseTree = Record<string, unknown>;
@@ -12,9 +12,9 @@ const NO_LOCATION = /"query_location":\d{16,}/g;
 
 export class SqlParser {
   readonly #instance: DuckDBInstance;
-  readonly #conn: Awaited<ReturnType<DuckDBInstance["connect"]>>;
+  readonly #conn: DuckDBConnection;
 
-  private constructor(instance: DuckDBInstance, conn: SqlParser["#conn"]) {
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
     this.#instance = instance;
     this.#conn = conn;
   }
