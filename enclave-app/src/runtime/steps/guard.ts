@@ -24,7 +24,7 @@ export async function guard(input: GuardInput, reporter: RunReporter): Promise<G
       ? applyEngineCount(input.result, { k: enforced.k, countColumns: enforced.countColumns, allowedColumns: input.privacy.allowedColumns })
       : applyPrivacyRules(input.result, input.privacy),
   );
-  const how = enforced ? `k=${enforced.k} distinct ${enforced.countColumns.map((c) => c.unit).join(", ")} counted by the engine` : `k=${input.privacy.minGroupSize} on "${input.privacy.countColumn}"`;
+  const how = enforced ? `k=${enforced.k} distinct ${enforced.countColumns.map((c) => c.unit).join(", ")} counted by the engine` : `k=${input.privacy.minGroupSize}`;
   reporter.emit({ level: "info", step: "privacy", event: "applied", rows: guarded.rowsReleased, detail: `${guarded.rowsSuppressed} row(s) suppressed below ${how}` });
   return guarded;
 }

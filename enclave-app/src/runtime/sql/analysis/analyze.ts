@@ -324,7 +324,12 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
       for (const o of nodes(m.orders)) {
         const e = isNode(o.expression) ? o.expression : {};
         const names = Array.isArray(e.column_names) ? e.column_names.map(String) : [];
-        if (str(e.class) !== "COLUMN_REF" || names.length !== 1 || !seen.has(names[0]!.toLowerCase())) {
+        const byName = names.length === 1 && seen.has(names[0]!.toLowerCase());
+        const byColumn = () => {
+          const col = str(e.class) === "COLUMN_REF" && names.length === 2 ? c.resolve(e, "order by") : undefined;
+          return col !== undefined && outputs.some((o) => o.kind === "dimension" && o.source === `${col.table.dataset.name}.${col.name}`);
+        };
+        if (str(e.class) !== "COLUMN_REF" || !(byName || byColumn())) {
           c.refuse("order by", "order-by-not-output", "ORDER BY may only name output columns");
         }
       }
