@@ -312,6 +312,7 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
 
   const seen = new Set<string>();
   for (const o of outputs) {
+    if (o.name.toLowerCase().startsWith(ENGINE_COLUMN_PREFIX) && o.kind === "dimension") c.refuse("select", "reserved-name", `output names starting with "${ENGINE_COLUMN_PREFIX}" are the engine's`);
     if (seen.has(o.name.toLowerCase())) c.refuse("select", "duplicate-output", `output column "${o.name}" appears more than once`);
     seen.add(o.name.toLowerCase());
   }
