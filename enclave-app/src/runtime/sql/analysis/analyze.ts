@@ -82,6 +82,11 @@ class Checker {
       if (!dataset.analysis) {
         return this.refuse("from", "dataset-without-analysis", `dataset "${dataset.name}" declares no analysis rules, so an enforced contract's query cannot read it`);
       }
+      // FROM sales s(region, customer_id) would rename columns by position: "region" would then be the unit.
+      if (Array.isArray(ref.column_name_alias) && ref.column_name_alias.length > 0) {
+        return this.refuse("from", "column-rename", `renaming the columns of "${dataset.name}" in FROM is refused: the rules name its columns as the schema does`);
+      }
+      if (ref.at_clause != null) return this.refuse("from", "time-travel", `AT (...) on "${dataset.name}" is refused`);
       if (ref.sample !== null && ref.sample !== undefined) return this.refuse("from", "sample", `TABLESAMPLE on "${dataset.name}" is refused: a sample can isolate individuals`);
       if (this.tables.some((t) => t.dataset === dataset)) {
         return this.refuse("from", "self-join", `dataset "${dataset.name}" is read more than once: a self-join can single out one individual`);
