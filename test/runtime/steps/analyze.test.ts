@@ -135,6 +135,8 @@ describe("enforced mode: the analysis rules on DuckDB's parse tree", () => {
     const { outcome, written } = await run(sql);
     // north has COUNT(*) = 6 >= k but one customer; east has two: both suppressed. south is released.
     expect(outcome).toMatchObject({ rowsReleased: 1, rowsSuppressed: 2 });
+    // The receipt states the k the run enforced (the bank's 3), not the contract's 2.
+    expect(outcome).toMatchObject({ receipt: { privacy: { minGroupSize: K } } });
     expect(written.some((n) => n.endsWith(".receipt.json") || n.includes("receipt"))).toBe(true);
   });
 
