@@ -51,6 +51,7 @@ describe("analysis rules in the contract", () => {
     expect(rules(withAnalysis({ ...BANK, dimensions: ["region", "customer_ref"] }))).toEqual(["datasets[0].analysis.dimensions[1] unit-as-dimension"]);
     expect(rules(withAnalysis({ ...BANK, aggregates: { amount: ["SUM"] } }))).toEqual(["datasets[0].analysis.aggregates.amount clamp-required"]);
     expect(rules(withAnalysis({ ...BANK, aggregates: { amount: ["AVG"] }, clamp: { amount: { min: 10, max: 1 } } }))).toEqual(["datasets[0].analysis.clamp.amount clamp-range"]);
+    expect(rules(withAnalysis({ ...BANK, aggregates: { customer_ref: ["COUNT_DISTINCT", "MAX"] } }))).toEqual(["datasets[0].analysis.aggregates.customer_ref unit-aggregate"]);
     expect(rules(withAnalysis({ ...BANK, joinColumns: ["customer_ref", "iban"] }))).toEqual(["datasets[0].analysis.joinColumns[1] analysis-unknown-column"]);
   });
 

@@ -87,6 +87,10 @@ function analysisIssues(analysis: Record<string, unknown>, schema: Set<string>, 
   if (isRecord(analysis.aggregates)) {
     for (const [column, allowed] of Object.entries(analysis.aggregates)) {
       if (!schema.has(column)) notInSchema(`${path}.aggregates.${column}`, column);
+      const valueOf = Array.isArray(allowed) ? allowed.filter((a) => a !== "COUNT" && a !== "COUNT_DISTINCT") : [];
+      if (column === unit && valueOf.length > 0) {
+        issues.add(`${path}.aggregates.${column}`, "unit-aggregate", `the privacy unit ${JSON.stringify(column)} may only be counted (COUNT, COUNT_DISTINCT): ${valueOf.join(", ")} would release an individual's identifier`);
+      }
       const summed = Array.isArray(allowed) && allowed.some((a) => a === "SUM" || a === "AVG");
       if (summed && !(column in clamp)) {
         issues.add(`${path}.aggregates.${column}`, "clamp-required", `column ${JSON.stringify(column)} allows SUM or AVG, so analysis.clamp.${column} must bound what one row can contribute`);

@@ -162,4 +162,21 @@ describe("enforced mode: the analysis rules on DuckDB's parse tree", () => {
     expect(guarded.rows).toEqual([["south", "3", "112"]]);
     expect(guarded.rowsSuppressed).toBe(2);
   });
+
+  it("accepts USING joins, WHERE on dimensions and a global aggregate, each with the engine's count appended", async () => {
+    for (const sql of [
+      "SELECT s.region, avg(s.amount) AS avg_amount FROM sales s JOIN claims USING (customer_id) WHERE claims.kind IN ('fire', 'water') AND s.region <> 'east' GROUP BY s.region ORDER BY avg_amount",
+      "SELECT count(*) AS n FROM sales WHERE region = 'south'",
+    ]) {
+      const verdict = await planQuery(contractFor(sql));
+      expect(verdict, sql).toMatchObject({ ok: true, plan: { mode: "enforced" } });
+      if (verdict.ok) expect(verdict.plan.sql).toContain("count(DISTINCT ");
+    }
+  });
+
+  it("leaves a contract without analysis rules exactly as approved (legacy mode)", async () => {
+    const sql = "SELECT region, 1000 AS n FROM sales";
+    const legacy = { ...contractFor(sql), datasets: datasets.map(({ analysis: _drop, ...d }) => d) };
+    expect(await planQuery(legacy)).toEqual({ ok: true, plan: { mode: "legacy", sql, k: 2 } });
+  });
 });
