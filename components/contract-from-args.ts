@@ -35,6 +35,7 @@ export function buildContract(args: CleanRoomArgs, derived?: DerivedContractFiel
         schema: list(d.schema, (c) => ({ name: c.name, type: c.type })),
         ciphertextSha256: d.ciphertextSha256,
         plaintextLength: d.plaintextLength,
+        analysis: d.analysis,
       }),
     ),
     sql: args.sql,

@@ -16,6 +16,7 @@ import {
   validateContract,
   type AttestationRequirements,
   type ColumnSpec,
+  type DatasetAnalysis,
   type Contract,
   type IsolationMode,
   type PrivacyRules,
@@ -86,6 +87,8 @@ export interface CleanRoomDatasetArgs {
   ciphertextSha256?: string;
   /** Phase 2: plaintext byte length. */
   plaintextLength?: number;
+  /** The owner's analysis rules (enforced mode, see docs/protocol.md); checked by the contract's rules. */
+  analysis?: DatasetAnalysis;
 }
 
 /** The ConfidentialCluster options a collaboration may set; the CleanRoom derives the rest (names, network, identities). */

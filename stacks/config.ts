@@ -6,7 +6,7 @@
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
 import { ComponentArgsError, pendingContractInputs, planCleanRoom, validateCleanRoomArgs, type CleanRoomArgs, type CleanRoomPlan } from "../components/index.ts";
-import type { Approvals } from "../enclave-app/src/protocol/index.ts";
+import type { Approvals, DatasetAnalysis } from "../enclave-app/src/protocol/index.ts";
 
 /** The project name; the program uses pulumi.getProject(), so a project scaffolded under another name keeps working. */
 export const CONFIG_NAMESPACE = "confidential-clean-room";
@@ -66,6 +66,8 @@ const datasetSchema = z.strictObject({
   schema: z.array(z.strictObject({ name: z.string(), type: z.string() })),
   ciphertextSha256: z.string().optional(),
   plaintextLength: z.number().int().optional(),
+  // Its fields are the contract's (datasets[].analysis), checked there with their rule ids.
+  analysis: z.custom<DatasetAnalysis>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { error: "must be an object" }).optional(),
 });
 
 const valueSchemas = {

@@ -35,6 +35,16 @@ describe("buildContract", () => {
     expect(validateContract(draft, { phase: "draft" }).ok).toBe(true);
   });
 
+  it("carries an owner's analysis rules into the contract, where the contract's rules check them", () => {
+    const args = phase1Args();
+    const column = args.datasets[0]!.schema[0]!.name;
+    args.datasets[0]!.analysis = { privacyUnit: column, dimensions: [column] };
+    const draft = buildContract(args);
+    expect(draft.datasets[0]!.analysis).toEqual({ privacyUnit: column, dimensions: [column] });
+    const result = validateContract(draft, { phase: "draft" });
+    expect(result.ok ? [] : result.issues.map((i) => `${i.path}:${i.rule}`)).toEqual(["datasets[0].analysis.dimensions[0]:unit-as-dimension"]);
+  });
+
   it("does not throw on arguments of the wrong kind: the schema reports them", () => {
     const broken = { ...phase1Args(), parties: "bank" as never, datasets: [null as never], privacy: 3 as never, recipients: undefined as never };
     const result = validateContract(buildContract(broken), { phase: "draft" });

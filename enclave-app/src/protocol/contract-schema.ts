@@ -131,6 +131,35 @@ const partySchema = (phase: ContractPhase) =>
     ),
   });
 
+/** Aggregates an owner may allow per column (enforced mode); the analyzer refuses every other function. */
+export const ANALYSIS_AGGREGATES = ["COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX"] as const;
+
+const columnRef = (what: string) => name(COLUMN_NAME, what, "bad-column-name");
+
+const clampSchema = z
+  .strictObject({ min: z.number(), max: z.number() })
+  .superRefine(rule("clamp-range", (v: { min: number; max: number }) => Number.isFinite(v.min) && Number.isFinite(v.max) && v.min <= v.max, (v) => `clamp needs finite bounds with min <= max; got min ${v.min}, max ${v.max}`));
+
+/**
+ * The owner's analysis rules (issue #10): which query shapes may read this dataset. Declaring them on
+ * any dataset puts the contract in enforced mode (the query is checked on DuckDB's parse tree and k is
+ * counted by the engine); whether the columns exist is checked in contract-semantics.ts.
+ */
+const analysisSchema = z.strictObject({
+  privacyUnit: columnRef("privacyUnit"),
+  dimensions: z.array(columnRef("dimension")),
+  joinColumns: z.array(columnRef("join column")).optional(),
+  aggregates: z.record(z.string(), z.array(z.enum(ANALYSIS_AGGREGATES))).optional(),
+  clamp: z.record(z.string(), clampSchema).optional(),
+  minGroupSize: z
+    .number()
+    .superRefine((k, ctx) => {
+      const problem = minGroupSizeProblem(k);
+      if (problem) fail(ctx, problem.rule, problem.message);
+    })
+    .optional(),
+});
+
 const datasetSchema = (phase: ContractPhase) =>
   z.strictObject({
   name: name(DATASET_NAME, "dataset name"),
@@ -152,6 +181,7 @@ const datasetSchema = (phase: ContractPhase) =>
     ),
     phase,
   ),
+  analysis: analysisSchema.optional(),
 });
 
 /** The smallest minimum group size (k) any contract may set: k = 1 releases single individuals. */

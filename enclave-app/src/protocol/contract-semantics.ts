@@ -66,6 +66,39 @@ function scanForPrivateKeys(value: unknown, path: string, issues: IssueList, dep
   for (const [key, child] of Object.entries(value)) scanForPrivateKeys(child, joinPath(path, key), issues, depth + 1);
 }
 
+/** An owner's analysis rules name schema columns, never group by the unit, and clamp what they let be summed. */
+function analysisIssues(analysis: Record<string, unknown>, schema: Set<string>, path: string, issues: IssueList): void {
+  const notInSchema = (where: string, column: string) =>
+    issues.add(where, "analysis-unknown-column", `column ${JSON.stringify(column)} is not in this dataset's schema (${[...schema].join(", ")})`);
+  const unit = typeof analysis.privacyUnit === "string" ? analysis.privacyUnit : undefined;
+  if (unit !== undefined && !schema.has(unit)) notInSchema(`${path}.privacyUnit`, unit);
+  for (const field of ["dimensions", "joinColumns"] as const) {
+    const listed = stringsWithIndex(analysis[field]);
+    reportDuplicates(listed, (j) => `${path}.${field}[${j}]`, issues, "duplicate-analysis-column", field === "dimensions" ? "dimension" : "join column");
+    for (const { value, index } of listed) if (!schema.has(value)) notInSchema(`${path}.${field}[${index}]`, value);
+  }
+  for (const { value, index } of stringsWithIndex(analysis.dimensions)) {
+    if (value === unit) {
+      issues.add(`${path}.dimensions[${index}]`, "unit-as-dimension", `the privacy unit ${JSON.stringify(value)} cannot be a dimension: grouping by it releases one individual per row`);
+    }
+  }
+  const clamp = isRecord(analysis.clamp) ? analysis.clamp : {};
+  for (const column of Object.keys(clamp)) if (!schema.has(column)) notInSchema(`${path}.clamp.${column}`, column);
+  if (isRecord(analysis.aggregates)) {
+    for (const [column, allowed] of Object.entries(analysis.aggregates)) {
+      if (!schema.has(column)) notInSchema(`${path}.aggregates.${column}`, column);
+      const valueOf = Array.isArray(allowed) ? allowed.filter((a) => a !== "COUNT" && a !== "COUNT_DISTINCT") : [];
+      if (column === unit && valueOf.length > 0) {
+        issues.add(`${path}.aggregates.${column}`, "unit-aggregate", `the privacy unit ${JSON.stringify(column)} may only be counted (COUNT, COUNT_DISTINCT): ${valueOf.join(", ")} would release an individual's identifier`);
+      }
+      const summed = Array.isArray(allowed) && allowed.some((a) => a === "SUM" || a === "AVG");
+      if (summed && !(column in clamp)) {
+        issues.add(`${path}.aggregates.${column}`, "clamp-required", `column ${JSON.stringify(column)} allows SUM or AVG, so analysis.clamp.${column} must bound what one row can contribute`);
+      }
+    }
+  }
+}
+
 export function semanticIssues(input: unknown, issues: IssueList, phase: ContractPhase = "final"): void {
   if (!isRecord(input)) return;
 
@@ -109,6 +142,7 @@ export function semanticIssues(input: unknown, issues: IssueList, phase: Contrac
         reportDuplicates(columns, (j) => `datasets[${i}].schema[${j}].name`, issues, "duplicate-column", "column name", (s) =>
           s.toLowerCase(),
         );
+        if (isRecord(d.analysis)) analysisIssues(d.analysis, new Set(columns.map((c) => c.value)), `datasets[${i}].analysis`, issues);
       }
     });
   }

@@ -5,6 +5,8 @@ export type {
   AttestationRequirements,
   ColumnSpec,
   DatasetSpec,
+  DatasetAnalysis,
+  AnalysisAggregate,
   PartySpec,
   PrivacyRules,
   RunLimits,
@@ -49,8 +51,10 @@ export {
   isSupportedColumnType,
   MIN_GROUP_SIZE,
   minGroupSizeProblem,
+  ANALYSIS_AGGREGATES,
 } from "./contract-schema.ts";
 export { DEFAULT_RUN_LIMITS, RUN_LIMIT_BOUNDS, runLimitProblem, effectiveRunLimits } from "./run-limits.ts";
+export { privacyMode, effectiveMinGroupSize, type PrivacyMode } from "./analysis-mode.ts";
 
 export {
   parseKeyVaultKeyId,

@@ -44,6 +44,28 @@ export interface DatasetSpec {
   /** 64 lowercase hex: sha256 of the encrypted blob the owner approved. */
   ciphertextSha256: string;
   plaintextLength: number;
+  /** The owner's analysis rules; any dataset declaring them puts the contract in enforced mode. */
+  analysis?: DatasetAnalysis;
+}
+
+export type AnalysisAggregate = "COUNT" | "COUNT_DISTINCT" | "SUM" | "AVG" | "MIN" | "MAX";
+
+/**
+ * What an owner allows a query to do with its dataset (enforced mode). Columns are schema columns.
+ */
+export interface DatasetAnalysis {
+  /** The column identifying one individual (customer id, patient id): k counts distinct values of it. */
+  privacyUnit: string;
+  /** Columns allowed in GROUP BY, WHERE and as plain output columns. Never the privacy unit. */
+  dimensions: string[];
+  /** Columns this dataset may be joined on (equality only). */
+  joinColumns?: string[];
+  /** Allowed aggregates per column; COUNT(*) is always allowed. */
+  aggregates?: Record<string, AnalysisAggregate[]>;
+  /** Bounds each summed or averaged value is clamped to before aggregation; required for SUM/AVG columns. */
+  clamp?: Record<string, { min: number; max: number }>;
+  /** This owner's k; the run uses the maximum over privacy.minGroupSize and every owner's value. */
+  minGroupSize?: number;
 }
 
 export interface PartySpec {

@@ -6,6 +6,7 @@
 import { createHash, createPublicKey, type JsonWebKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import {
+  effectiveMinGroupSize,
   buildReleasePolicy,
   checkHostdata,
   contractHash,
@@ -259,7 +260,7 @@ function contractMismatch(receipt: Receipt, contract: Contract): string | undefi
   const recipients = [...new Set(contract.recipients)].sort();
   const produced = [...new Set(receipt.outputs.map((o) => o.recipient))].sort();
   if (recipients.join("\n") !== produced.join("\n")) return `receipt outputs are for ${produced.join(", ") || "nobody"}, the contract's recipients are ${recipients.join(", ")}`;
-  if (receipt.privacy.minGroupSize !== contract.privacy.minGroupSize || receipt.privacy.countColumn !== contract.privacy.countColumn) {
+  if (receipt.privacy.minGroupSize !== effectiveMinGroupSize(contract) || receipt.privacy.countColumn !== contract.privacy.countColumn) {
     return "receipt privacy rules differ from the contract's";
   }
   return undefined;

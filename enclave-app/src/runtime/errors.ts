@@ -6,6 +6,7 @@ export type RuntimeStep =
   | "config"
   | "load"
   | "approvals"
+  | "analyze"
   | "attest"
   | "release"
   | "unwrap"
@@ -35,6 +36,7 @@ export type RuntimeErrorCode =
   | "DATASET_METADATA_INVALID"
   | "DATASET_FETCH_FAILED"
   | "DATASET_INTEGRITY"
+  | "QUERY_REFUSED"
   | "SQL_REFUSED"
   | "SQL_FAILED"
   | "SQL_LIMIT_EXCEEDED"
@@ -135,6 +137,23 @@ export class SqlError extends RuntimeError {
   constructor(code: "SQL_REFUSED" | "SQL_FAILED" | "SQL_LIMIT_EXCEEDED", message: string, ctx: Omit<RuntimeErrorContext, "step"> = {}) {
     super(code, message, { ...ctx, step: "sql" });
     this.name = "SqlError";
+  }
+}
+
+/**
+ * Enforced mode: the approved query breaks the owners' analysis rules. Raised before attestation and
+ * key release; names each clause and rule (the SQL is the contract's, so quoting its shape is safe).
+ */
+export class QueryRefusedError extends RuntimeError {
+  readonly problems: readonly { clause: string; rule: string; message: string }[];
+  constructor(problems: readonly { clause: string; rule: string; message: string }[]) {
+    super("QUERY_REFUSED", `the approved query breaks the owners' analysis rules: ${problems.map((p) => `${p.clause} [${p.rule}] ${p.message}`).join("; ")}`, { step: "analyze" });
+    this.name = "QueryRefusedError";
+    this.problems = problems;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), problems: this.problems };
   }
 }
 

@@ -1,6 +1,7 @@
 // The one code path of a clean room run, the same locally and on Azure (only RunOptions' adapters
 // differ). An orchestrator over named steps (steps/), each a function with typed input and output:
 //   verify   contract parsed once, SQL/image/party signers/mode match, every owner approved
+//   analyze  enforced mode: the SQL within the owners' analysis rules (parse tree), rewritten so the engine counts k
 //   recover  remove this run id's staged blobs that no receipt committed (a killed earlier attempt)
 //   attest   token binding the receipt key; container mode: hostdata is the approved policy
 //   inspect  each dataset's metadata and length, before any key is released
@@ -31,6 +32,7 @@ import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob
 import { attestEnclave } from "./steps/attest.ts";
 import { commitOutputs } from "./steps/commit.ts";
 import { compute } from "./steps/compute.ts";
+import { analyzeQuery } from "./steps/analyze.ts";
 import { guard } from "./steps/guard.ts";
 import { inspectDatasets } from "./steps/inspect.ts";
 import { loadDatasets } from "./steps/load.ts";
@@ -129,6 +131,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       },
       reporter,
     );
+    const plan = await analyzeQuery({ contract }, reporter);
     await removeUncommitted({ storage, outputContainer: opts.outputContainer, contractHash, runId: opts.runId }, reporter);
     scratch = await createRunScratch(opts.scratchDir);
 
@@ -149,12 +152,12 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     );
     contentKeys = released.contentKeys;
     const loaded = await loadDatasets({ datasets, contentKeys, storage, scratch }, reporter);
-    const sqlResult = await compute({ datasets: loaded, sql: contract.sql, scratch, limits: effectiveRunLimits(contract.limits), ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
+    const sqlResult = await compute({ datasets: loaded, sql: plan.sql, scratch, limits: effectiveRunLimits(contract.limits), ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
     // Decrypted inputs are no longer needed: remove them before anything leaves the enclave.
     await rm(scratch, { recursive: true, force: true });
     scratch = undefined;
 
-    const guarded = await guard({ result: sqlResult, privacy: contract.privacy }, reporter);
+    const guarded = await guard({ result: sqlResult, privacy: contract.privacy, plan }, reporter);
     const sealed = await seal({ result: guarded, contract, contractHash, runId: opts.runId, ...(opts.resultRegionSize !== undefined ? { regionSize: opts.resultRegionSize } : {}) }, reporter);
     const committed = await commitOutputs(
       {

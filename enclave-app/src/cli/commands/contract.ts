@@ -1,10 +1,11 @@
-// `cleanroom contract hash | sign | verify`: what a party runs to identify, approve and check a
+// `cleanroom contract hash | sign | verify | lint`: what a party runs to identify, approve and check a
 // collaboration contract. Exit 0 = success, 1 = negative verdict (invalid contract, approvals
 // incomplete), 2 = unusable input (unreadable file, bad JSON, wrong key).
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { CliError, EXIT_USAGE, EXIT_VERIFICATION_FAILED } from "../output.ts";
 import { loadKey } from "../keys.ts";
+import { registerLint } from "./contract-lint.ts";
 import {
   ApprovalError,
   contractHash,
@@ -119,6 +120,8 @@ export function register(program: Command): void {
         throw error;
       }
     });
+
+  registerLint(contract, loadContract, writers);
 
   contract
     .command("verify")

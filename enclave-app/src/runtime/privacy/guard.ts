@@ -1,4 +1,4 @@
-// Output privacy rules, applied to the SQL result before anything is encrypted or written:
+// Output privacy rules (legacy mode; enforced mode is engine-count.ts), applied to the SQL result before anything is encrypted or written:
 //  - every result column must be on the contract's allow-list (refuse otherwise: nothing is written);
 //  - the count column must be present and of an integer type (refuse otherwise);
 //  - rows whose count is below k (or NULL) are dropped and only counted.
@@ -30,20 +30,26 @@ function countOf(value: JsonValue | undefined): bigint | undefined {
   return undefined;
 }
 
-export function applyPrivacyRules(result: SqlResult, rules: PrivacyRulesInput): GuardedResult {
-  const kProblem = minGroupSizeProblem(rules.minGroupSize);
-  if (kProblem) throw new PrivacyError("min-group-size", `privacy.${kProblem.message}`);
-  const names = result.columns.map((c) => c.name);
+/** Both modes: every result column named once and on the contract's allow-list. */
+export function checkOutputColumns(names: readonly string[], allowedColumns: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) throw new PrivacyError("duplicate-column", `result column "${name}" appears more than once; name every output column uniquely`);
     seen.add(name);
   }
-  const allowed = new Set(rules.allowedColumns);
+  const allowed = new Set(allowedColumns);
   const outside = names.filter((n) => !allowed.has(n));
   if (outside.length > 0) {
     throw new PrivacyError("column-not-allowed", `result column(s) ${outside.map((n) => `"${n}"`).join(", ")} are not in privacy.allowedColumns`);
   }
+}
+
+/** Legacy mode: rows are measured by the query's own count column (the weaker mode, see docs/protocol.md). */
+export function applyPrivacyRules(result: SqlResult, rules: PrivacyRulesInput): GuardedResult {
+  const kProblem = minGroupSizeProblem(rules.minGroupSize);
+  if (kProblem) throw new PrivacyError("min-group-size", `privacy.${kProblem.message}`);
+  const names = result.columns.map((c) => c.name);
+  checkOutputColumns(names, rules.allowedColumns);
   const countIndex = names.indexOf(rules.countColumn);
   if (countIndex === -1) {
     throw new PrivacyError("count-column-missing", `the result has no count column "${rules.countColumn}" (privacy.countColumn)`);

@@ -1,7 +1,7 @@
 // Assembles the receipt body from what the run did. Pure: the pipeline gathers the facts, this
 // function only shapes them (so the format lives in one place).
 import type { JsonWebKey } from "node:crypto";
-import type { Contract } from "../../protocol/index.ts";
+import { effectiveMinGroupSize, type Contract } from "../../protocol/index.ts";
 import type { Attester } from "../attest/attester.ts";
 import { RECEIPT_TYPE, RECEIPT_VERSION, type ReceiptBody, type ReceiptDataset, type ReceiptKeyRelease, type ReceiptOutput } from "../../receipt/format.ts";
 
@@ -51,7 +51,8 @@ export function buildReceipt(input: BuildReceiptInput): ReceiptBody {
     keysReleased: input.keysReleased,
     outputs: input.outputs,
     privacy: {
-      minGroupSize: contract.privacy.minGroupSize,
+      // The k the run enforced: owners' analysis rules can only raise the contract's.
+      minGroupSize: effectiveMinGroupSize(contract),
       countColumn: contract.privacy.countColumn,
       rowsReleased: input.rowsReleased,
       rowsSuppressed: input.rowsSuppressed,

@@ -1,18 +1,30 @@
-// Step 7, guard: the contract's output privacy rules (privacy/guard.ts) on the SQL result, before
+// Step 7, guard: the contract's output privacy rules (privacy/guard.ts, or privacy/engine-count.ts in
+// enforced mode) on the SQL result, before
 // anything is encrypted: only allow-listed columns, rows under the minimum group size dropped and
 // counted. Refusals name the column and rule, never values.
 import type { PrivacyRules } from "../../protocol/index.ts";
+import { applyEngineCount } from "../privacy/engine-count.ts";
 import { applyPrivacyRules, type GuardedResult } from "../privacy/guard.ts";
+import type { QueryPlan } from "../sql/analysis/index.ts";
 import type { SqlResult } from "../sql/runner.ts";
 import type { RunReporter } from "./reporter.ts";
 
 export interface GuardInput {
   result: SqlResult;
   privacy: PrivacyRules;
+  /** From the analyze step; enforced mode suppresses by the engine's count, legacy by privacy.countColumn. */
+  plan?: QueryPlan;
 }
 
 export async function guard(input: GuardInput, reporter: RunReporter): Promise<GuardedResult> {
-  const guarded = await reporter.timed("privacy", async () => applyPrivacyRules(input.result, input.privacy));
-  reporter.emit({ level: "info", step: "privacy", event: "applied", rows: guarded.rowsReleased, detail: `${guarded.rowsSuppressed} row(s) suppressed below k=${input.privacy.minGroupSize}` });
+  const plan = input.plan;
+  const enforced = plan?.mode === "enforced" ? plan : undefined;
+  const guarded = await reporter.timed("privacy", async () =>
+    enforced
+      ? applyEngineCount(input.result, { k: enforced.k, countColumns: enforced.countColumns, allowedColumns: input.privacy.allowedColumns })
+      : applyPrivacyRules(input.result, input.privacy),
+  );
+  const how = enforced ? `k=${enforced.k} distinct ${enforced.countColumns.map((c) => c.unit).join(", ")} counted by the engine` : `k=${input.privacy.minGroupSize}`;
+  reporter.emit({ level: "info", step: "privacy", event: "applied", rows: guarded.rowsReleased, detail: `${guarded.rowsSuppressed} row(s) suppressed below ${how}` });
   return guarded;
 }
