@@ -232,7 +232,7 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     const r = await cleanroom(["decrypt", "data.csv", "--key", "kek.pem", "--metadata", "twice.json", "--out", "x.out"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/METADATA_MALFORMED: .*encryptiondata gives the key "KeyId" twice in WrappedContentKey/);
-    expect(outputs()).toEqual([]);
+    expect(outputs()).toEqual(["twice.json"]); // the input itself; no x.out, not even a partial one
     clearOutputs();
   });
 
