@@ -6,7 +6,7 @@
 import type { JsonWebKey } from "node:crypto";
 import { z } from "zod";
 import { ComponentArgsError, pendingContractInputs, planCleanRoom, validateCleanRoomArgs, type CleanRoomArgs, type CleanRoomPlan } from "../components/index.ts";
-import type { Approvals, DatasetAnalysis } from "../enclave-app/src/protocol/index.ts";
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict, type Approvals, type DatasetAnalysis } from "../enclave-app/src/protocol/index.ts";
 
 /** The project name; the program uses pulumi.getProject(), so a project scaffolded under another name keeps working. */
 export const CONFIG_NAMESPACE = "confidential-clean-room";
@@ -192,9 +192,15 @@ function readStackConfig(raw: Record<string, string>, namespace: string): { valu
       continue;
     }
     try {
-      values[key] = JSON.parse(v);
-    } catch {
-      issues.push({ key: k, rule: "not-structured", message: "must be structured config (a YAML list or map, or --path values), not a plain string" });
+      values[key] = parseJsonStrict(v, { what: `config value ${k}`, maxBytes: JSON_MAX_BYTES.stackConfigValue });
+    } catch (error) {
+      const code = error instanceof JsonDocumentError ? error.code : "JSON_SYNTAX";
+      if (code === "JSON_SYNTAX") {
+        issues.push({ key: k, rule: "not-structured", message: "must be structured config (a YAML list or map, or --path values), not a plain string" });
+      } else {
+        // A key given twice (e.g. through `pulumi config set --path` and a hand edit) has no single meaning.
+        issues.push({ key: k, rule: code === "JSON_DUPLICATE_KEY" ? "duplicate-key" : code === "JSON_TOO_DEEP" ? "too-deep" : "too-large", message: (error as Error).message });
+      }
     }
   }
   for (const key of CONFIG_KEYS) {

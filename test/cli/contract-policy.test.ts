@@ -84,6 +84,13 @@ describe("cleanroom contract hash", () => {
     expect(notJson.err).toMatch(/notjson\.json is not valid JSON/);
   });
 
+  it("exits 2 on a contract that gives a key twice: its hash would cover only the last `sql`", async () => {
+    const r = await run("contract", "hash", file("twice.json", '{"version": 1, "datasets": [{"name": "a", "name": "b"}], "sql": "SELECT 1"}'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/contract file \S*twice\.json gives the key "name" twice in datasets\[0\]/);
+    expect(r.out).toBe("");
+  });
+
   it("does not quote the content of a file that is not JSON (it may be a dataset given by mistake)", async () => {
     const r = await run("contract", "hash", file("rows.csv", "customer,diagnosis\nP-4711,rare-x\n"));
     expect(r.code).toBe(2);

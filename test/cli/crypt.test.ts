@@ -223,6 +223,19 @@ describe("cleanroom encrypt / decrypt (child process)", () => {
     clearOutputs();
   });
 
+  it("refuses a --metadata file with KeyId given twice (exit 2), writing no output", async () => {
+    const keyId = '"KeyId":"https://v.vault.azure.net/keys/k/1"';
+    writeFileSync(
+      join(dir, "twice.json"),
+      `{"WrappedContentKey":{${keyId},${keyId},"EncryptedKey":"AAECAw==","Algorithm":"RSA-OAEP-256"},"EncryptionAgent":{"Protocol":"2.0","EncryptionAlgorithm":"AES_GCM_256"},"EncryptedRegionInfo":{"DataLength":4194304,"NonceLength":12},"EncryptionMode":"FullBlob"}`,
+    );
+    const r = await cleanroom(["decrypt", "data.csv", "--key", "kek.pem", "--metadata", "twice.json", "--out", "x.out"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/METADATA_MALFORMED: .*encryptiondata gives the key "KeyId" twice in WrappedContentKey/);
+    expect(outputs()).toEqual(["twice.json"]); // the input itself; no x.out, not even a partial one
+    clearOutputs();
+  });
+
   it("lists the commands in --help and prints the package version", async () => {
     const help = await cleanroom(["--help"]);
     expect(help.code).toBe(0);

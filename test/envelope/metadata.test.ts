@@ -48,6 +48,14 @@ describe("parseEncryptionData", () => {
     expect(data.WrappedContentKey.Algorithm).toBe("RSA-OAEP-256");
   });
 
+  it("refuses metadata with KeyId given twice (two readers could unwrap with different keys)", () => {
+    const twice = PYTHON_WRITTEN.replace('"KeyId": "https://v.vault.azure.net/keys/k/1"', '"KeyId": "https://v.vault.azure.net/keys/k/1", "KeyId": "https://evil.vault.azure.net/keys/k/1"');
+    expect(codeOf(twice)).toBe("METADATA_MALFORMED");
+    expect(() => parseEncryptionData(twice)).toThrow(/encryptiondata gives the key "KeyId" twice in WrappedContentKey/);
+    expect(() => parseEncryptionData(twice)).not.toThrow(/evil/);
+    expect(() => parseEncryptionData(`${PYTHON_WRITTEN.slice(0, -1)}, "pad": "${"x".repeat(70_000)}"}`)).toThrow(/larger than 65536 bytes/);
+  });
+
   it("accepts an already parsed object", () => {
     expect(parseEncryptionData(base()).EncryptionMode).toBe("FullBlob");
   });

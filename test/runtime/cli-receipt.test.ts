@@ -1,7 +1,7 @@
 // `cleanroom receipt verify` as a user runs it: the real bin, files on disk, exit codes.
 import { execFile } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -147,6 +147,14 @@ describe("cleanroom receipt verify", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/receipt check "attestation-policy" failed: .*x-ms-sevsnpvm-hostdata must equal the contract's attestation.hostdata "aaaaaaaaaaaaaaaa…aaaaaaaa".*the token has "bbbbbbbbbbbbbbbb…bbbbbbbb"/);
     expect(r.stderr).not.toContain("b".repeat(64));
+  });
+
+  it("exits 2 on a receipt that gives a key twice, naming it", async () => {
+    const text = await readFile(join(dir, "receipt.json"), "utf8");
+    await writeFile(join(dir, "twice.json"), text.replace(/^\{/, '{"contractHash":"00",'));
+    const r = await cli("receipt", "verify", "twice.json", "--jwks", "jwks.json");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/receipt \S*twice\.json gives the key "contractHash" twice at the top level/);
   });
 
   it("exits 2 when it is not told whose signature to trust", async () => {

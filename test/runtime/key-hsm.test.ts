@@ -51,6 +51,14 @@ describe("key_hsm", () => {
     });
   }
 
+  it("refuses a key_hsm from a Key Vault release response that gives \"ciphertext\" twice", () => {
+    const decoded = Buffer.from(vectors.vectors.RSA_AES_KEY_WRAP_256, "base64url").toString("utf8");
+    const twice = decoded.replace(/^\{/, '{"ciphertext":"AAAA",');
+    const encoded = Buffer.from(twice).toString("base64url");
+    expect(() => decodeKeyHsm(encoded)).toThrow(KeyHsmError);
+    expect(() => decodeKeyHsm(encoded)).toThrow(/key_hsm gives the key "ciphertext" twice at the top level/);
+  });
+
   it("round-trips through the runtime's own encoder (EC target)", () => {
     const target = generateKeyPairSync("ec", { namedCurve: "P-256" });
     const encoded = encodeKeyHsm(target.privateKey, createPublicKey(wrappingKey).export({ format: "jwk" }), { enc: "RSA_AES_KEY_WRAP_256", kid: "k" });

@@ -664,6 +664,52 @@ describe("main.ts, the Job entry point", () => {
     }
   });
 
+  it("refuses a contract or approvals file with a key given twice (exit 2, the key named), writing nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cleanroom-job-dup-"));
+    try {
+      const s = await scenario({ tag: "job-dup" });
+      // A reviewer reading the first `sql` and a hash over the last would disagree on what was approved.
+      const contractText = JSON.stringify(s.contract).replace(/^\{/, '{"sql":"SELECT * FROM sales",');
+      await writeFile(join(dir, "contract.json"), contractText);
+      await writeFile(join(dir, "good-contract.json"), JSON.stringify(s.contract));
+      const approvalsText = JSON.stringify(s.approvals).replace(/^\{"(\w+)":("[^"]*")/, '{"$1":$2,"$1":$2');
+      await writeFile(join(dir, "approvals.json"), approvalsText);
+      await writeFile(join(dir, "good-approvals.json"), JSON.stringify(s.approvals));
+      await writeFile(join(dir, "ca.pem"), room.ca.certPem);
+      await container(room, "job-dup-output");
+      const env = (contract: string, approvals: string) => ({
+        CLEANROOM_CONTRACT: join(dir, contract),
+        CLEANROOM_APPROVALS: join(dir, approvals),
+        CLEANROOM_STORAGE_URL: room.azurite.blobEndpoint,
+        CLEANROOM_STORAGE_CONNECTION_STRING: room.azurite.connectionString,
+        CLEANROOM_OUTPUT_CONTAINER: "job-dup-output",
+        CLEANROOM_ATTESTER: "local",
+        CLEANROOM_MAA_ENDPOINT: room.authority.url,
+        CLEANROOM_LOCAL_CA_FILE: join(dir, "ca.pem"),
+        CLEANROOM_LOCAL_PRINCIPAL: ENCLAVE_PRINCIPAL,
+        CLEANROOM_SCRATCH_DIR: room.scratchDir,
+        CLEANROOM_RUN_ID: "job-dup-1",
+        CLEANROOM_MEMORY_LIMIT: "256MB",
+        CLEANROOM_THREADS: "1",
+      });
+      const badContract = await job(env("contract.json", "good-approvals.json"));
+      expect(badContract.code).toBe(2);
+      const line = JSON.parse(badContract.stderr.trim()) as Record<string, unknown>;
+      expect(line).toMatchObject({ level: "error", code: "CONFIG_INVALID", variable: "CLEANROOM_CONTRACT" });
+      expect(line["message"]).toMatch(/contract \S+contract\.json gives the key "sql" twice at the top level/);
+      expect(line["message"]).not.toContain("SELECT");
+      const badApprovals = await job(env("good-contract.json", "approvals.json"));
+      expect(badApprovals.code).toBe(2);
+      const approvalsLine = JSON.parse(badApprovals.stderr.trim()) as Record<string, unknown>;
+      expect(approvalsLine).toMatchObject({ code: "CONFIG_INVALID", variable: "CLEANROOM_APPROVALS" });
+      expect(approvalsLine["message"]).toMatch(/approvals \S+approvals\.json gives the key "\w+" twice/);
+      expect(badApprovals.stderr).not.toMatch(/eyJ/);
+      expect(await listBlobs(room.service.getContainerClient("job-dup-output"))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("ends a failed run with one JSON error line on stderr and a non-zero status", async () => {
     const r = await job({ CLEANROOM_ATTESTER: "sidecar" });
     expect(r.code).toBe(2);

@@ -17,7 +17,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-type Handler = (body: { maa_endpoint?: string; runtime_data?: string }, attempt: number) => { status: number; body: unknown };
+type Handler = (body: { maa_endpoint?: string; runtime_data?: string }, attempt: number) => { status: number; body: unknown; rawText?: string };
 
 async function fakeSidecar(handler: Handler): Promise<{ url: string; requests: { path: string; body: { maa_endpoint?: string; runtime_data?: string } }[] }> {
   const requests: { path: string; body: { maa_endpoint?: string; runtime_data?: string } }[] = [];
@@ -28,7 +28,7 @@ async function fakeSidecar(handler: Handler): Promise<{ url: string; requests: {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { maa_endpoint?: string; runtime_data?: string };
       requests.push({ path: req.url ?? "", body });
       const out = handler(body, requests.length);
-      res.writeHead(out.status, { "content-type": "application/json" }).end(JSON.stringify(out.body));
+      res.writeHead(out.status, { "content-type": "application/json" }).end(out.rawText ?? JSON.stringify(out.body));
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
@@ -92,6 +92,17 @@ describe("SidecarAttester", () => {
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
     await expect(attester(fake.url, 1).attest({})).rejects.toThrow(/ECONNREFUSED.*gave up after 2 attempts/);
+  });
+
+  it("refuses an attestation response that gives \"token\" twice, naming the key, not the tokens", async () => {
+    const fake = await fakeSidecar((body) => {
+      const good = tokenFor(body.runtime_data);
+      return { status: 200, body: undefined, rawText: `{"token": "${good}", "token": "${good}"}` };
+    });
+    const failure = attester(fake.url).attest({});
+    await expect(failure).rejects.toBeInstanceOf(AttestationError);
+    await expect(failure).rejects.toThrow(/gives the key "token" twice at the top level/);
+    await expect(failure).rejects.not.toThrow(/eyJ/);
   });
 
   it("refuses a token whose runtime data does not carry the enclave's keys", async () => {

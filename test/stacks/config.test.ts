@@ -25,6 +25,13 @@ describe("stack config", () => {
     expect(Object.keys(approvals).sort()).toEqual(["bank", "insurer"]);
   });
 
+  it("refuses a structured value that gives a key twice, naming the key and its path", () => {
+    const raw = example();
+    raw[`${NS}:privacy`] = '{"minGroupSize": 10, "countColumn": "n", "allowedColumns": ["n"], "minGroupSize": 1}';
+    expect(issuesOf(() => loadStackConfig(raw))).toContain(`${NS}:privacy [duplicate-key]`);
+    expect(() => loadStackConfig(raw)).toThrow(/config value \S+:privacy gives the key "minGroupSize" twice at the top level/);
+  });
+
   it("lists every bad key in one error: types, unknown keys, missing keys and unknown parties", () => {
     const raw = example();
     raw[`${NS}:privacy`] = JSON.stringify({ minGroupSize: "ten", countColumn: "n", allowedColumns: ["n"] });

@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict } from "../protocol/index.ts";
 import { CliError } from "./output.ts";
 
 export type KeyKind = "public" | "private";
@@ -18,9 +19,10 @@ const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
 function parseJwk(path: string, text: string): JsonWebKey {
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
-    throw keyFileError(path, "starts like JSON but is not valid JSON");
+    value = parseJsonStrict(text, { what: "JWK", maxBytes: JSON_MAX_BYTES.smallDocument });
+  } catch (error) {
+    // Duplicates matter here too: two "n" members would make two readers see two keys.
+    throw keyFileError(path, error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX" ? error.message : "starts like JSON but is not valid JSON");
   }
   const candidate = (value as { key?: unknown } | null)?.key;
   const jwk = (typeof candidate === "object" && candidate !== null ? candidate : value) as JsonWebKey | null;

@@ -13,7 +13,7 @@ import {
   type CseProtocol,
   type KeyWrapAlgorithm,
 } from "./format.ts";
-import { jsonSyntaxProblem } from "../protocol/json-text.ts";
+import { JSON_MAX_BYTES, parseJsonStrict } from "../protocol/json-text.ts";
 
 export const METADATA_KEY = "encryptiondata";
 // No spaces: the value must survive `az storage blob upload --metadata encryptiondata=...`.
@@ -82,9 +82,10 @@ function parseRoot(json: string | object): JsonObject {
   let value: unknown = json;
   if (typeof json === "string") {
     try {
-      value = JSON.parse(json);
+      value = parseJsonStrict(json, { what: "encryptiondata", maxBytes: JSON_MAX_BYTES.encryptionMetadata });
     } catch (error) {
-      throw new EnvelopeError("METADATA_MALFORMED", `encryptiondata is not valid JSON (${jsonSyntaxProblem(error)})`);
+      // A duplicate KeyId or Protocol would let two readers decrypt with different parameters.
+      throw new EnvelopeError("METADATA_MALFORMED", (error as Error).message);
     }
   }
   if (!isObject(value)) throw malformed("(root)", `must be a JSON object, got ${describe(value)}`);

@@ -1,6 +1,7 @@
 // How the Key Vault stand-in checks an attestation token, as Key Vault does with MAA: fetch the
 // authority's OpenID metadata and JWKS over HTTPS, then verify the RS256 signature, exp and nbf.
 // HTTPS trust is the local CA handed in, per request: no global TLS state is touched.
+import { JSON_MAX_BYTES, parseJsonStrict } from "../protocol/json-text.ts";
 import { request } from "node:https";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet } from "jose";
 import { normalizeAuthority, sameAuthority, type Claims } from "../protocol/index.ts";
@@ -37,7 +38,7 @@ export function decodeUnverifiedClaims(token: string): Claims {
     throw new AttestationTokenError("TOKEN_MALFORMED", "attestation token is not a compact JWS (header.payload.signature)");
   }
   try {
-    const claims: unknown = JSON.parse(Buffer.from(parts[1] ?? "", "base64url").toString("utf8"));
+    const claims: unknown = parseJsonStrict(Buffer.from(parts[1] ?? "", "base64url").toString("utf8"), { what: "attestation token payload", maxBytes: JSON_MAX_BYTES.tokenSegment });
     if (typeof claims !== "object" || claims === null || Array.isArray(claims)) throw new Error("not an object");
     return claims as Claims;
   } catch {
@@ -73,7 +74,7 @@ function fetchJson(url: string, caCertPem: string): Promise<unknown> {
       });
       res.on("end", () => {
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+          resolve(parseJsonStrict(Buffer.concat(chunks).toString("utf8"), { what: "authority response", maxBytes: JSON_MAX_BYTES.serviceResponse }));
         } catch {
           unreachable("response is not JSON");
         }

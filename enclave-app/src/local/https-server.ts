@@ -1,6 +1,7 @@
 // Loopback HTTPS plumbing shared by the local attestation authority and the Key Vault stand-in:
 // listen on 127.0.0.1 with an OS-chosen port, turn thrown HttpErrors into JSON error bodies, and
 // close every socket on shutdown so no handle outlives the server.
+import { parseJsonStrict } from "../protocol/json-text.ts";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -104,8 +105,8 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new HttpError(400, "BadParameter", "request body is not valid JSON");
+    return parseJsonStrict(Buffer.concat(chunks).toString("utf8"), { what: "request body", maxBytes: MAX_BODY_BYTES });
+  } catch (error) {
+    throw new HttpError(400, "BadParameter", (error as Error).message);
   }
 }

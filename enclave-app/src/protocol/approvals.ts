@@ -1,5 +1,6 @@
 // A party approves a contract by signing its hash: compact JWS, ES256 for EC P-256 keys, RS256
 // for RSA keys, verified against the signingKey the contract itself lists for that party.
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict } from "./json-text.ts";
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { CompactSign, compactVerify, decodeProtectedHeader } from "jose";
 import { contractHash, requiredApprovers } from "./contract.ts";
@@ -117,8 +118,11 @@ async function approvalProblem(contract: Contract, hash: string, party: string, 
   }
   let payload: unknown;
   try {
-    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payloadBytes));
-  } catch {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(payloadBytes);
+    payload = parseJsonStrict(text, { what: "approval payload", maxBytes: JSON_MAX_BYTES.tokenSegment });
+  } catch (error) {
+    // Two contractHash members would let a signer and a verifier read different hashes.
+    if (error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX") return `malformed approval: ${error.message}`;
     return "malformed approval: the payload is not JSON";
   }
   if (!isRecord(payload)) return "malformed approval: the payload is not a JSON object";

@@ -36,7 +36,16 @@ export {
 } from "./errors.ts";
 
 export { canonicalJson, sha256Hex } from "./canonical.ts";
-export { jsonSyntaxProblem } from "./json-text.ts";
+export {
+  jsonSyntaxProblem,
+  parseJsonStrict,
+  JsonDocumentError,
+  JSON_MAX_BYTES,
+  DEFAULT_JSON_MAX_DEPTH,
+  DEFAULT_JSON_MAX_BYTES,
+  type JsonErrorCode,
+  type ParseJsonOptions,
+} from "./json-text.ts";
 
 export { validateContract, parseContract, contractHash, requiredApprovers, type ContractCheck } from "./contract.ts";
 export { IssueList, prefixPath } from "./issues.ts";

@@ -1,5 +1,6 @@
 // Builds the Key Vault Secure Key Release policy that every party attaches to its KEK, and the
 // encodings Key Vault uses for it.
+import { JSON_MAX_BYTES, parseJsonStrict } from "./json-text.ts";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import { checkAttestationRequirements, normalizeAuthority } from "./attestation-requirements.ts";
 import { AttestationTypes, ComplianceStatus, MaaClaims, isolationTeeClaim } from "./claims.ts";
@@ -122,9 +123,9 @@ export function decodeReleasePolicy(encoded: { data: string } | string): Release
   }
   let policy: unknown;
   try {
-    policy = JSON.parse(json);
+    policy = parseJsonStrict(json, { what: "release_policy.data", maxBytes: JSON_MAX_BYTES.smallDocument });
   } catch (err) {
-    throw new ReleasePolicyError("POLICY_ENCODING_INVALID", `release_policy.data does not decode to JSON: ${(err as Error).message}`);
+    throw new ReleasePolicyError("POLICY_ENCODING_INVALID", `release_policy.data does not decode to one JSON document: ${(err as Error).message}`);
   }
   assertValid(policy);
   return policy;

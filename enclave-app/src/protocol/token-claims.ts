@@ -2,6 +2,7 @@
 // verifies tokens at release time and receipt verifiers check them against the authority's JWKS.
 import type { JsonWebKey } from "node:crypto";
 import { getClaim, MaaClaims, runtimeKeys } from "./claims.ts";
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict } from "./json-text.ts";
 import { jwkThumbprint } from "./party-signers.ts";
 import type { Claims } from "./types.ts";
 
@@ -17,9 +18,10 @@ export function decodeJwtClaims(token: string): Claims {
   const [, payload] = token.split(".");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8"));
-  } catch {
-    throw new TypeError("JWT payload is not JSON");
+    parsed = parseJsonStrict(Buffer.from(payload ?? "", "base64url").toString("utf8"), { what: "token payload", maxBytes: JSON_MAX_BYTES.tokenSegment });
+  } catch (error) {
+    // A claim given twice (two x-ms-runtime) would let the verifier and Key Vault read different claims.
+    throw new TypeError(error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX" ? error.message : "JWT payload is not JSON");
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new TypeError("JWT payload is not a JSON object");
   return parsed as Claims;

@@ -2,12 +2,25 @@
 // the local clean room's servers use a CA that only their callers trust.
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
+import { JSON_MAX_BYTES, parseJsonStrict } from "../protocol/json-text.ts";
 
 export interface HttpJsonResponse {
   status: number;
   body: unknown;
   /** Raw text when the body was not JSON. */
   text: string;
+  /** Why a non-empty body was refused (a key given twice, too deep, too large, not JSON); body is then undefined. */
+  bodyProblem?: string;
+}
+
+/** A response body read strictly: a service's answer with a key given twice has no single meaning. */
+export function parseResponseBody(text: string, what: string): { body: unknown; bodyProblem?: string } {
+  if (text.length === 0) return { body: undefined };
+  try {
+    return { body: parseJsonStrict(text, { what, maxBytes: JSON_MAX_BYTES.serviceResponse }) };
+  } catch (error) {
+    return { body: undefined, bodyProblem: (error as Error).message };
+  }
 }
 
 /** Sends `body` as JSON and reads the JSON answer (what an attester's retry loop calls). */
@@ -40,13 +53,7 @@ function send(method: "GET" | "POST", url: string, body: unknown, timeoutMs: num
         res.on("error", reject);
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          let parsed: unknown = undefined;
-          try {
-            parsed = text.length > 0 ? JSON.parse(text) : undefined;
-          } catch {
-            parsed = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+          resolve({ status: res.statusCode ?? 0, ...parseResponseBody(text, `response of ${method} ${target.origin}${target.pathname}`), text });
         });
       },
     );

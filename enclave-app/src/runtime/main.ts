@@ -2,7 +2,7 @@
 // Progress goes to stdout as JSON lines; a failure ends with one JSON error line on stderr and a
 // non-zero exit status (2: configuration, 1: the run failed).
 import { readFile } from "node:fs/promises";
-import { ENCLAVE_ENV } from "../protocol/index.ts";
+import { ENCLAVE_ENV, JSON_MAX_BYTES, parseJsonStrict } from "../protocol/index.ts";
 import { buildAdapters, type AdapterFactories } from "./adapters.ts";
 import { readConfig, type RuntimeConfig } from "./config.ts";
 import { ConfigError, RuntimeError, errorMessage } from "./errors.ts";
@@ -10,7 +10,7 @@ import { jsonLineSink } from "./events.ts";
 import { runCollaboration } from "./pipeline.ts";
 import { AZURE_AUTHORIZATION_RETRY, LOCAL_AUTHORIZATION_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 
-async function readJsonFile(path: string, variable: string): Promise<unknown> {
+async function readJsonFile(path: string, variable: string, what: string, maxBytes: number): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -18,9 +18,9 @@ async function readJsonFile(path: string, variable: string): Promise<unknown> {
     throw new ConfigError(variable, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new ConfigError(variable, `${path} is not JSON`);
+    return parseJsonStrict(text, { what: `${what} ${path}`, maxBytes });
+  } catch (err) {
+    throw new ConfigError(variable, errorMessage(err));
   }
 }
 
@@ -45,8 +45,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, factories: Adap
   let config: RuntimeConfig | undefined;
   try {
     config = readConfig(env);
-    const contract = await readJsonFile(config.contractPath, ENCLAVE_ENV.contract);
-    const approvals = await readJsonFile(config.approvalsPath, ENCLAVE_ENV.approvals);
+    const contract = await readJsonFile(config.contractPath, ENCLAVE_ENV.contract, "contract", JSON_MAX_BYTES.contract);
+    const approvals = await readJsonFile(config.approvalsPath, ENCLAVE_ENV.approvals, "approvals", JSON_MAX_BYTES.approvals);
     const adapters = await buildAdapters(config, attestationTargetOf(contract), factories);
     const result = await runCollaboration({
       contract,

@@ -9,7 +9,8 @@ import { registerLint } from "./contract-lint.ts";
 import {
   ApprovalError,
   contractHash,
-  jsonSyntaxProblem,
+  JSON_MAX_BYTES,
+  parseJsonStrict,
   parseApprovals,
   signApproval,
   validateContract,
@@ -30,12 +31,12 @@ export function writers(cmd: Command): { out: Writer; err: Writer } {
 }
 
 /** Reads and parses a JSON file; unreadable files and bad JSON are usage errors (exit 2) naming the file. */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
+export async function readJsonFile(path: string, what: string, maxBytes: number = JSON_MAX_BYTES.contract): Promise<unknown> {
   const text = await readTextFile(path, what);
   try {
-    return JSON.parse(text);
+    return parseJsonStrict(text, { what: `${what} ${path}`, maxBytes });
   } catch (error) {
-    throw new CliError("INPUT_NOT_JSON", `${what} ${path} is not valid JSON: ${jsonSyntaxProblem(error)}`, { cause: error });
+    throw new CliError("INPUT_NOT_JSON", (error as Error).message, { cause: error });
   }
 }
 
@@ -132,7 +133,7 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { approvals: string; json?: boolean }, cmd: Command) => {
       const { out, err } = writers(cmd);
       const parsed = await loadContract(file, err);
-      const raw = await readJsonFile(opts.approvals, "approvals file");
+      const raw = await readJsonFile(opts.approvals, "approvals file", JSON_MAX_BYTES.approvals);
       let approvals;
       try {
         approvals = parseApprovals(raw);

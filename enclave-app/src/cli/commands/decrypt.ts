@@ -14,6 +14,7 @@ import {
   type DecryptResult,
   type EncryptionData,
 } from "../../envelope/index.ts";
+import { JSON_MAX_BYTES, parseJsonStrict } from "../../protocol/index.ts";
 import { loadKey } from "../keys.ts";
 import { CliError } from "../output.ts";
 import { createProgress } from "../progress.ts";
@@ -41,9 +42,9 @@ export function extractEncryptionData(text: string): EncryptionData {
   for (let depth = 0; depth < 3; depth += 1) {
     if (typeof value === "string") {
       try {
-        value = JSON.parse(value);
+        value = parseJsonStrict(value, { what: "encryptiondata", maxBytes: JSON_MAX_BYTES.encryptionMetadata });
       } catch {
-        break; // parseEncryptionData reports it as malformed JSON
+        break; // parseEncryptionData parses this text again and reports why it is refused
       }
       continue;
     }

@@ -15,6 +15,8 @@ import {
   type Claims,
   type IsolationMode,
   type ReleasePolicy,
+  JSON_MAX_BYTES,
+  parseJsonStrict,
 } from "../../protocol/index.ts";
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -43,7 +45,7 @@ export function tokenFromText(text: string): string {
   const trimmed = text.trim();
   if (trimmed.startsWith("{")) {
     try {
-      const doc = JSON.parse(trimmed) as unknown;
+      const doc = parseJsonStrict(trimmed, { what: "token file", maxBytes: JSON_MAX_BYTES.serviceResponse });
       if (isObject(doc) && typeof doc.token === "string") return doc.token.trim();
     } catch {
       // fall through: reported below as not a JWT

@@ -6,7 +6,7 @@
 import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import { parseContract, type Contract } from "../../protocol/index.ts";
+import { JSON_MAX_BYTES, parseContract, parseJsonStrict, type Contract } from "../../protocol/index.ts";
 import { isJwks, verifyReceipt, type VerifyReceiptOptions } from "../../receipt/index.ts";
 import { CliError, EXIT_VERIFICATION_FAILED } from "../output.ts";
 
@@ -31,9 +31,9 @@ async function readText(path: string, what: string): Promise<string> {
 async function readJson(path: string, what: string): Promise<unknown> {
   const text = await readText(path, what);
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError("INPUT_INVALID", `${what} ${path} is not JSON`);
+    return parseJsonStrict(text, { what: `${what} ${path}`, maxBytes: JSON_MAX_BYTES.receipt });
+  } catch (error) {
+    throw new CliError("INPUT_INVALID", (error as Error).message);
   }
 }
 

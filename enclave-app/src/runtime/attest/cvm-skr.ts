@@ -28,7 +28,7 @@
 import type { Claims, IsolationMode } from "../../protocol/index.ts";
 import { AttestationError, KeyReleaseError, scrubSecrets } from "../errors.ts";
 import { generateSigningKey, receiptKeyNonce, type Attestation, type Attester, type RuntimeKeys, type UnwrapContentKeysRequest, type WrappedContentKey } from "./attester.ts";
-import { decodeJwtClaims, tokenBindsNonce } from "../../protocol/index.ts";
+import { JSON_MAX_BYTES, JsonDocumentError, decodeJwtClaims, parseJsonStrict, tokenBindsNonce } from "../../protocol/index.ts";
 import { runTool, toolEnvironment, ToolLaunchError, type ToolResult } from "./run-tool.ts";
 
 export interface CvmSkrAttesterOptions {
@@ -157,7 +157,12 @@ export function buildBatchInput(keys: WrappedContentKey[]): { keys: { id: string
 
 /** Parses the -B output; every requested id must come back exactly once, with no error entry. */
 export function parseBatchOutput(stdout: string, ids: string[], expectedLength: number): Map<string, Buffer> {
-  const json = jsonObjectIn(stdout);
+  let json: unknown;
+  try {
+    json = jsonObjectIn(stdout);
+  } catch (error) {
+    throw new KeyReleaseError("KEY_UNWRAP_FAILED", `AzureAttestSKR -B: ${(error as Error).message}`, { step: "unwrap" });
+  }
   const results = (json as { results?: unknown } | undefined)?.results;
   if (!Array.isArray(results)) {
     throw new KeyReleaseError("KEY_UNWRAP_FAILED", 'AzureAttestSKR -B printed no {"results":[...]} JSON', { step: "unwrap" });
@@ -219,14 +224,17 @@ export function extractJwt(stdout: string): string | undefined {
 function jsonObjectIn(stdout: string): unknown {
   const trimmed = stdout.trim();
   try {
-    return JSON.parse(trimmed);
-  } catch {
+    return parseJsonStrict(trimmed, { what: "release tool output", maxBytes: JSON_MAX_BYTES.serviceResponse });
+  } catch (error) {
+    // A document with a key given twice is refused, not read past.
+    if (error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX") throw error;
     // Diagnostic lines may precede the JSON document: parse from the first line that opens an object.
     const start = trimmed.search(/^\{/m);
     if (start <= 0) return undefined;
     try {
-      return JSON.parse(trimmed.slice(start));
-    } catch {
+      return parseJsonStrict(trimmed.slice(start), { what: "release tool output", maxBytes: JSON_MAX_BYTES.serviceResponse });
+    } catch (error) {
+      if (error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX") throw error;
       return undefined;
     }
   }

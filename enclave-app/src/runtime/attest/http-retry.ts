@@ -1,7 +1,7 @@
 // Bounded exponential-backoff retry for the loopback/HTTPS JSON calls attesters make, in the style of
 // the Azure SDK's exponentialRetryPolicy: retry transient failures (connection errors, 408, 429, 5xx),
 // never client errors, and give up after `maxRetries` with the last failure.
-import type { HttpJsonResponse, JsonRequester } from "../../receipt/https-json.ts";
+import { parseResponseBody, type HttpJsonResponse, type JsonRequester } from "../../receipt/https-json.ts";
 
 export type { HttpJsonResponse, JsonRequester };
 
@@ -55,13 +55,8 @@ export const fetchJsonRequester: JsonRequester = async (url, body, timeoutMs) =>
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  let parsed: unknown = undefined;
-  try {
-    parsed = text.length > 0 ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text };
+  const target = new URL(url);
+  return { status: res.status, ...parseResponseBody(text, `response of POST ${target.origin}${target.pathname}`), text };
 };
 
 /**

@@ -60,6 +60,7 @@ export class SidecarAttester extends EphemeralKeyAttester implements Attester {
       const detail = typeof (res.body as { error?: unknown } | undefined)?.error === "string" ? (res.body as { error: string }).error : res.text;
       throw new AttestationError("sidecar", `POST ${this.#url} answered HTTP ${res.status}: ${scrubSecrets(detail)}`);
     }
+    if (res.bodyProblem !== undefined) throw new AttestationError("sidecar", res.bodyProblem);
     const token = (res.body as { token?: unknown } | undefined)?.token;
     if (typeof token !== "string" || !looksLikeJwt(token)) {
       throw new AttestationError("sidecar", `POST ${this.#url} answered without a JWT in "token"`);

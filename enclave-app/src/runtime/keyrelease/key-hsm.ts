@@ -5,6 +5,7 @@
 // Source: microsoft/confidential-sidecar-containers pkg/common/crypto.go; cvm-securekey-release-app.
 import { KeyObject, constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes, type JsonWebKey, type JsonWebKeyInput } from "node:crypto";
 import { aesKeyUnwrapPad, aesKeyWrapPad } from "./aes-kwp.ts";
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict } from "../../protocol/index.ts";
 
 export type KeyExportEncryption = "CKM_RSA_AES_KEY_WRAP" | "RSA_AES_KEY_WRAP_256" | "RSA_AES_KEY_WRAP_384";
 
@@ -40,9 +41,10 @@ const ENCS: readonly string[] = ["CKM_RSA_AES_KEY_WRAP", "RSA_AES_KEY_WRAP_256",
 export function decodeKeyHsm(encoded: string): KeyHsm {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(encoded, "base64url").toString("utf8"));
+    parsed = parseJsonStrict(Buffer.from(encoded, "base64url").toString("utf8"), { what: "key_hsm", maxBytes: JSON_MAX_BYTES.tokenSegment });
   } catch (err) {
-    throw new KeyHsmError("KEY_HSM_MALFORMED", "key_hsm is not base64url-encoded JSON", err);
+    const reason = err instanceof JsonDocumentError && err.code !== "JSON_SYNTAX" ? err.message : "key_hsm is not base64url-encoded JSON";
+    throw new KeyHsmError("KEY_HSM_MALFORMED", reason, err);
   }
   const obj = parsed as Partial<KeyHsm> | null;
   if (!obj || typeof obj !== "object") throw new KeyHsmError("KEY_HSM_MALFORMED", "key_hsm is not a JSON object");

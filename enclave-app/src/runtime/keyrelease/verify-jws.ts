@@ -5,6 +5,7 @@
 // of its choosing.
 import { X509Certificate, createVerify, constants, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
+import { JSON_MAX_BYTES, JsonDocumentError, parseJsonStrict } from "../../protocol/index.ts";
 
 export type ReleaseJwsFailure =
   | "malformed"
@@ -54,10 +55,12 @@ const ALGS: Record<string, { hash: string; padding?: number; dsa?: boolean }> = 
 
 function decodeSegment(segment: string, what: string): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    const text = Buffer.from(segment, "base64url").toString("utf8");
+    const value: unknown = parseJsonStrict(text, { what: `release response ${what}`, maxBytes: JSON_MAX_BYTES.tokenSegment });
     if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through
+  } catch (error) {
+    // A key given twice (two "key_hsm" or "x5c") has no single meaning: refused, naming it.
+    if (error instanceof JsonDocumentError && error.code !== "JSON_SYNTAX") throw new ReleaseJwsError("malformed", error.message);
   }
   throw new ReleaseJwsError("malformed", `release response ${what} is not a base64url JSON object`);
 }
