@@ -1,5 +1,6 @@
 // Clients for the local servers. Trust in the local CA is scoped to the client object built here
 // (its own TLS options), never process-wide: no NODE_TLS_REJECT_UNAUTHORIZED, no global agent.
+import { strictKeyClientOptions } from "../runtime/keyrelease/strict-json-policy.ts";
 import { KeyClient, type KeyClientOptions } from "@azure/keyvault-keys";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { LocalCleanRoomError } from "./errors.ts";
@@ -45,7 +46,7 @@ export function localKeyClient(
   options: KeyClientOptions = {},
 ): KeyClient {
   return new KeyClient(vault.url, credential, {
-    ...options,
+    ...strictKeyClientOptions(options),
     tlsOptions: { ...options.tlsOptions, ca: vault.caCertPem },
     disableChallengeResourceVerification: true,
     keepAliveOptions: { enable: false },

@@ -1,6 +1,7 @@
 // Builds the pipeline's adapters from the Job configuration. Azure and local wiring differ only here.
 // The runtime never imports the local clean room (enclave-app/src/local, absent from the image):
 // its Key Vault clients are handed in by the local entry point (local/enclave-main.ts).
+import { strictKeyClientOptions } from "./keyrelease/strict-json-policy.ts";
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import type { IsolationMode } from "../protocol/index.ts";
@@ -78,7 +79,7 @@ export async function buildAzureAdapters(config: RuntimeConfig, target: Attestat
     keyClientFor: (vaultUrl) => {
       let client = clients.get(vaultUrl);
       if (!client) {
-        client = new KeyClient(vaultUrl, credential);
+        client = new KeyClient(vaultUrl, credential, strictKeyClientOptions());
         clients.set(vaultUrl, client);
       }
       return client;
