@@ -291,7 +291,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     const verification = await steps.run(
       "Verify the receipt offline",
       async () => {
-        return verifyReceipt(JSON.parse(committed.receiptText), {
+        return verifyReceipt(committed.receipt, {
           contract: signed.contract,
           trustedAuthorities: [room.authority.url],
           caCertPem: room.ca.certPem,

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import { decryptStream, parseEncryptionData, unwrapContentKey, METADATA_KEY } from "../envelope/index.ts";
+import { JSON_MAX_BYTES, parseJsonStrict } from "../protocol/index.ts";
 import type { DemoParty } from "./parties.ts";
 
 export interface DecryptedResult {
@@ -19,8 +20,8 @@ export async function listBlobs(container: ContainerClient, prefix?: string): Pr
 }
 
 export interface CommittedRun {
-  /** The receipt's text as stored (what `cleanroom receipt verify` checks). */
-  receiptText: string;
+  /** The receipt as stored, parsed once, strictly (what `cleanroom receipt verify` checks). */
+  receipt: unknown;
   outputs: { recipient: string; blobName: string }[];
 }
 
@@ -32,11 +33,11 @@ export interface CommittedRun {
 export async function readCommittedRun(container: ContainerClient, receiptBlobName: string): Promise<CommittedRun | undefined> {
   const blob = container.getBlockBlobClient(receiptBlobName);
   if (!(await blob.exists())) return undefined;
-  const receiptText = (await blob.downloadToBuffer()).toString("utf8");
-  const outputs = (JSON.parse(receiptText) as { outputs?: { recipient?: unknown; blobName?: unknown }[] }).outputs;
+  const receipt = parseJsonStrict((await blob.downloadToBuffer()).toString("utf8"), { what: `receipt ${receiptBlobName}`, maxBytes: JSON_MAX_BYTES.receipt });
+  const outputs = (receipt as { outputs?: { recipient?: unknown; blobName?: unknown }[] } | null)?.outputs;
   if (!Array.isArray(outputs)) throw new Error(`Receipt ${receiptBlobName} lists no outputs.`);
   return {
-    receiptText,
+    receipt,
     outputs: outputs.map((o, i) => {
       if (typeof o?.recipient !== "string" || typeof o.blobName !== "string") throw new Error(`Receipt ${receiptBlobName}: outputs[${i}] has no recipient or blob name.`);
       return { recipient: o.recipient, blobName: o.blobName };

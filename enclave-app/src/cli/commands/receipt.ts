@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { JSON_MAX_BYTES, parseContract, parseJsonStrict, type Contract } from "../../protocol/index.ts";
 import { isJwks, verifyReceipt, type VerifyReceiptOptions } from "../../receipt/index.ts";
 import { CliError, EXIT_VERIFICATION_FAILED } from "../output.ts";
+import { readTextFile } from "./contract.ts";
 
 interface VerifyCommandOptions {
   jwks?: string;
@@ -19,17 +20,8 @@ interface VerifyCommandOptions {
   json?: boolean;
 }
 
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new CliError("INPUT_INVALID", `${what} ${path} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`, { cause: error });
-  }
-}
-
 async function readJson(path: string, what: string): Promise<unknown> {
-  const text = await readText(path, what);
+  const text = await readTextFile(path, what);
   try {
     return parseJsonStrict(text, { what: `${what} ${path}`, maxBytes: JSON_MAX_BYTES.receipt });
   } catch (error) {
@@ -91,7 +83,7 @@ export async function runVerify(receiptPath: string, options: VerifyCommandOptio
     verifyOptions.contract = contract;
   }
   if (options.authority !== undefined && options.authority.length > 0) verifyOptions.trustedAuthorities = options.authority;
-  if (options.ca !== undefined) verifyOptions.caCertPem = await readText(options.ca, "CA certificate");
+  if (options.ca !== undefined) verifyOptions.caCertPem = await readTextFile(options.ca, "CA certificate");
   if (verifyOptions.jwks === undefined && verifyOptions.contract === undefined && verifyOptions.trustedAuthorities === undefined) {
     throw new CliError("OPTIONS_INVALID", "say whose signature to trust: --jwks <file>, --authority <url> or --contract <file>");
   }
