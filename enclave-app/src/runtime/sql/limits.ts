@@ -3,13 +3,11 @@
 // and the query is interrupted (DuckDBConnection.interrupt) as soon as a limit is crossed: a cross
 // join or a runaway result cannot hold the enclave, or its memory, until the Job's deadline.
 import { JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import type { RunLimits } from "../../protocol/index.ts";
 import { SqlError } from "../errors.ts";
 
-export interface SqlLimits {
-  timeoutSeconds: number;
-  maxRows: number;
-  maxBytes: number;
-}
+/** The contract's run limits, every one set (effectiveRunLimits). */
+export type SqlLimits = Required<RunLimits>;
 
 export interface LimitedResult {
   names: string[];
