@@ -40,7 +40,13 @@ export function buildContract(args: CleanRoomArgs, derived?: DerivedContractFiel
     ),
     sql: args.sql,
     privacy: isObject(args.privacy)
-      ? { minGroupSize: args.privacy.minGroupSize, countColumn: args.privacy.countColumn, allowedColumns: Array.isArray(args.privacy.allowedColumns) ? [...args.privacy.allowedColumns] : args.privacy.allowedColumns }
+      ? defined({
+          minGroupSize: args.privacy.minGroupSize,
+          countColumn: args.privacy.countColumn,
+          allowedColumns: Array.isArray(args.privacy.allowedColumns) ? [...args.privacy.allowedColumns] : args.privacy.allowedColumns,
+          mode: args.privacy.mode,
+          dp: args.privacy.dp,
+        })
       : args.privacy,
     recipients: Array.isArray(args.recipients) ? [...args.recipients] : args.recipients,
     enclave: { image: args.enclaveImage },

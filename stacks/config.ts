@@ -32,6 +32,7 @@ export class StackConfigError extends Error {
   }
 }
 
+const decimal = z.union([z.number(), z.string()]);
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be a GUID");
 const principal = z.union([guid, z.strictObject({ objectId: guid, type: z.enum(["User", "Group", "ServicePrincipal"]).optional() })]);
 const jwk = z.looseObject({ kty: z.string() }).transform((v) => v as JsonWebKey);
@@ -85,7 +86,23 @@ const valueSchemas = {
     .optional(),
   parties: z.array(partySchema),
   datasets: z.array(datasetSchema),
-  privacy: z.strictObject({ minGroupSize: z.number().int(), countColumn: z.string(), allowedColumns: z.array(z.string()) }),
+  privacy: z.strictObject({
+    minGroupSize: z.number().int(),
+    countColumn: z.string(),
+    allowedColumns: z.array(z.string()),
+    // Shapes only: the protocol's rules (ranges, budget, grid) are reported with the component's issues.
+    mode: z.literal("dp").optional(),
+    dp: z
+      .strictObject({
+        epsilon: decimal,
+        delta: decimal,
+        budget: z.strictObject({ epsilon: decimal, delta: decimal }),
+        maxGroupsPerUnit: z.number().int(),
+        maxRowsPerUnit: z.number().int(),
+        decimals: z.number().int().optional(),
+      })
+      .optional(),
+  }),
   recipients: z.array(z.string()),
   approvals: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, "must be a compact JWS")).optional(),
   cluster: z

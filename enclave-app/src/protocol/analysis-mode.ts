@@ -1,11 +1,13 @@
 // Which privacy mode a contract runs in, and its k. One answer for the enclave, the CLI and the docs:
-// a contract is "enforced" as soon as any owner declares analysis rules, and then the strictest k of
-// every party applies (an owner can only raise it).
+// "dp" when the parties approved differential privacy; otherwise "enforced" as soon as any owner
+// declares analysis rules; "legacy" (the query's own count column) when none does. In every mode
+// but legacy the strictest k of every party applies (an owner can only raise it).
 import type { Contract, DatasetSpec } from "./types.ts";
 
-export type PrivacyMode = "legacy" | "enforced";
+export type PrivacyMode = "legacy" | "enforced" | "dp";
 
-export function privacyMode(contract: Pick<Contract, "datasets">): PrivacyMode {
+export function privacyMode(contract: Pick<Contract, "datasets" | "privacy">): PrivacyMode {
+  if (contract.privacy.mode === "dp") return "dp";
   return contract.datasets.some((d: DatasetSpec) => d.analysis !== undefined) ? "enforced" : "legacy";
 }
 

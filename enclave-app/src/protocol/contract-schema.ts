@@ -8,6 +8,7 @@ import { HEX64 } from "./attestation-requirements.ts";
 import { IssueList, formatPath, isRecord } from "./issues.ts";
 import { isKeyVaultKeyId } from "./key-id.ts";
 import { runLimitProblem } from "./run-limits.ts";
+import { compareDecimals, decimalProblem } from "./decimal.ts";
 import type { ContractPhase, RunLimits, ValidationIssue } from "./types.ts";
 
 export const CONTRACT_VERSION = "1.0";
@@ -197,6 +198,35 @@ export function minGroupSizeProblem(k: unknown): { rule: "k-not-integer" | "k-to
   return undefined;
 }
 
+/** Largest contribution bound (C, N): beyond it the noise of every count drowns the signal. */
+export const MAX_DP_BOUND = 1000;
+export const MAX_DP_DECIMALS = 6;
+
+/** epsilon > 0; delta in (0, 1): both decimals, read exactly. */
+const dpAmount = (what: "epsilon" | "delta") =>
+  z.unknown().superRefine((v, ctx) => {
+    const problem = decimalProblem(v);
+    if (problem) return fail(ctx, "bad-decimal", `${what} ${problem}`);
+    const value = v as number | string;
+    if (compareDecimals(value, 0) <= 0) fail(ctx, "dp-not-positive", `${what} must be > 0, got ${String(value)}`);
+    else if (what === "delta" && compareDecimals(value, 1) >= 0) fail(ctx, "dp-delta-range", `delta must be below 1, got ${String(value)}`);
+  });
+
+const dpBound = (what: string) =>
+  z.number().superRefine(rule("dp-bound", (v: number) => Number.isInteger(v) && v >= 1 && v <= MAX_DP_BOUND, (v) => `${what} must be an integer from 1 to ${MAX_DP_BOUND}; got ${v}`));
+
+const dpSchema = z.strictObject({
+  epsilon: dpAmount("epsilon"),
+  delta: dpAmount("delta"),
+  budget: z.strictObject({ epsilon: dpAmount("epsilon"), delta: dpAmount("delta") }),
+  maxGroupsPerUnit: dpBound("maxGroupsPerUnit"),
+  maxRowsPerUnit: dpBound("maxRowsPerUnit"),
+  decimals: z
+    .number()
+    .superRefine(rule("dp-decimals", (v: number) => Number.isInteger(v) && v >= 0 && v <= MAX_DP_DECIMALS, (v) => `decimals must be an integer from 0 to ${MAX_DP_DECIMALS}; got ${v}`))
+    .optional(),
+});
+
 const privacySchema = z.strictObject({
   minGroupSize: z.number().superRefine((k, ctx) => {
     const problem = minGroupSizeProblem(k);
@@ -206,6 +236,8 @@ const privacySchema = z.strictObject({
   allowedColumns: z
     .array(z.string().superRefine(rule("empty-allowed-column", (v: string) => v.trim() !== "", "allowed column names must not be empty")))
     .superRefine(rule("no-allowed-columns", (v: unknown[]) => v.length > 0, "allowedColumns must list at least the count column")),
+  mode: z.enum(["dp"]).optional(),
+  dp: dpSchema.optional(),
 });
 
 const limit = (field: keyof RunLimits) =>

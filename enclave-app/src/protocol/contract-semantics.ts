@@ -2,6 +2,7 @@
 // access is type-checked) so that they still run, and report, when other fields are malformed.
 import { checkAttestationRequirements } from "./attestation-requirements.ts";
 import { isRecord, joinPath, type IssueList } from "./issues.ts";
+import { compareDecimals, decimalProblem } from "./decimal.ts";
 import { PRIVATE_JWK_MEMBERS, privateJwkMembers } from "./jwk.ts";
 import type { ContractPhase } from "./types.ts";
 
@@ -99,6 +100,46 @@ function analysisIssues(analysis: Record<string, unknown>, schema: Set<string>, 
   }
 }
 
+/** Default fixed-point places of noisy sums (privacy.dp.decimals). */
+export const DEFAULT_DP_DECIMALS = 2;
+
+const isDecimal = (v: unknown): v is number | string => decimalProblem(v) === undefined;
+
+/** Differential privacy: mode and rules together, runs within the budget, every dataset analysed, clamps on the sum's grid. */
+function dpIssues(privacy: Record<string, unknown>, datasets: unknown[] | undefined, issues: IssueList): void {
+  const dp = isRecord(privacy.dp) ? privacy.dp : undefined;
+  if (privacy.mode === "dp" && privacy.dp === undefined) issues.add("privacy.dp", "dp-rules-missing", 'privacy.mode "dp" needs privacy.dp (epsilon, delta, budget, maxGroupsPerUnit, maxRowsPerUnit)');
+  if (privacy.dp !== undefined && privacy.mode !== "dp") issues.add("privacy.mode", "dp-mode-missing", 'privacy.dp is set but privacy.mode is not "dp": say which mode the parties approve');
+  if (privacy.mode !== "dp" || !dp) return;
+  const budget = isRecord(dp.budget) ? dp.budget : {};
+  for (const what of ["epsilon", "delta"] as const) {
+    const run = dp[what];
+    const total = budget[what];
+    if (isDecimal(run) && isDecimal(total) && compareDecimals(run, total) > 0) {
+      issues.add(`privacy.dp.${what}`, "dp-over-budget", `one run's ${what} ${String(run)} exceeds the whole budget's ${String(total)}: no run could ever happen`);
+    }
+  }
+  const decimals = typeof dp.decimals === "number" && Number.isInteger(dp.decimals) ? dp.decimals : DEFAULT_DP_DECIMALS;
+  const unit = 10 ** decimals;
+  (datasets ?? []).forEach((d, i) => {
+    if (!isRecord(d)) return;
+    if (!isRecord(d.analysis)) {
+      issues.add(`datasets[${i}].analysis`, "dp-needs-analysis", "differential privacy needs every dataset's analysis rules (its privacy unit above all)");
+      return;
+    }
+    const clamp = isRecord(d.analysis.clamp) ? d.analysis.clamp : {};
+    for (const [column, bounds] of Object.entries(clamp)) {
+      if (!isRecord(bounds)) continue;
+      for (const side of ["min", "max"] as const) {
+        const v = bounds[side];
+        if (typeof v === "number" && Number.isFinite(v) && Math.round(v * unit) / unit !== v) {
+          issues.add(`datasets[${i}].analysis.clamp.${column}.${side}`, "clamp-off-grid", `${v} is not a multiple of 10^-${decimals} (privacy.dp.decimals): noisy sums are exact only on that grid`);
+        }
+      }
+    }
+  });
+}
+
 export function semanticIssues(input: unknown, issues: IssueList, phase: ContractPhase = "final"): void {
   if (!isRecord(input)) return;
 
@@ -177,6 +218,8 @@ export function semanticIssues(input: unknown, issues: IssueList, phase: Contrac
       }
     }
   }
+
+  if (isRecord(input.privacy)) dpIssues(input.privacy, datasets, issues);
 
   // Attestation (the same checks the release-policy builder applies); a draft has none yet.
   if (input.attestation === undefined) {

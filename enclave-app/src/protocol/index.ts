@@ -9,6 +9,8 @@ export type {
   AnalysisAggregate,
   PartySpec,
   PrivacyRules,
+  DpRules,
+  DecimalValue,
   RunLimits,
   Contract,
   ContractDraft,
@@ -64,6 +66,8 @@ export {
 } from "./contract-schema.ts";
 export { DEFAULT_RUN_LIMITS, RUN_LIMIT_BOUNDS, runLimitProblem, effectiveRunLimits } from "./run-limits.ts";
 export { privacyMode, effectiveMinGroupSize, type PrivacyMode } from "./analysis-mode.ts";
+export { DEFAULT_DP_DECIMALS } from "./contract-semantics.ts";
+export { compareDecimals, decimalProblem, exactDecimal } from "./decimal.ts";
 
 export {
   parseKeyVaultKeyId,

@@ -88,6 +88,31 @@ export interface PrivacyRules {
   countColumn: string;
   /** Output column allow-list; must include countColumn. */
   allowedColumns: string[];
+  /** "dp": differential privacy (needs `dp` and analysis rules on every dataset); absent: k only. */
+  mode?: "dp";
+  dp?: DpRules;
+}
+
+/** A decimal as written, "0.5" or 0.5 (read exactly, never as the nearest double). */
+export type DecimalValue = number | string;
+
+/**
+ * Differential privacy for every run of the contract (docs/differential-privacy.md). Neighbouring
+ * inputs differ by one privacy unit (the datasets' analysis.privacyUnit, joined to one another).
+ */
+export interface DpRules {
+  /** Privacy loss of one run, shared out over the released group set and each aggregate. */
+  epsilon: DecimalValue;
+  /** Of one run: the chance a group of a single unit is released (the group threshold). */
+  delta: DecimalValue;
+  /** Total over every run of this contract, enforced by the enclave's ledger. */
+  budget: { epsilon: DecimalValue; delta: DecimalValue };
+  /** C: one unit counts in at most this many output groups (the others are dropped). */
+  maxGroupsPerUnit: number;
+  /** N: one unit adds at most this many rows to one group's counts and sums. */
+  maxRowsPerUnit: number;
+  /** Fixed-point places of noisy sums and averages (default 2); clamp bounds must lie on that grid. */
+  decimals?: number;
 }
 
 /**

@@ -54,7 +54,29 @@ export interface ReceiptBody {
   datasets: ReceiptDataset[];
   keysReleased: ReceiptKeyRelease[];
   outputs: ReceiptOutput[];
-  privacy: { minGroupSize: number; countColumn: string; rowsReleased: number; rowsSuppressed: number };
+  privacy: ReceiptPrivacy;
+}
+
+/**
+ * What the run enforced. With differential privacy the number of withheld groups is not stated (it
+ * is a count of the true groups), and `dp` states the spend and the ledger head after this run:
+ * a party that keeps it notices a later rollback of the ledger (docs/differential-privacy.md).
+ */
+export interface ReceiptPrivacy {
+  minGroupSize: number;
+  countColumn: string;
+  rowsReleased: number;
+  rowsSuppressed?: number;
+  dp?: ReceiptDp;
+}
+
+export interface ReceiptDp {
+  epsilon: string;
+  delta: string;
+  /** The noisy unit count a group had to exceed (grouped queries). */
+  tau?: string;
+  budget: { epsilon: string; delta: string };
+  ledger: { seq: number; hash: string; spent: { epsilon: string; delta: string } };
 }
 
 export interface Receipt extends ReceiptBody {
@@ -92,7 +114,21 @@ export const receiptSchema = z.looseObject({
   outputs: z.array(
     z.looseObject({ recipient: z.string(), container: z.string(), blobName: z.string().min(1), ciphertextSha256: hex64, ciphertextLength: count }),
   ),
-  privacy: z.looseObject({ minGroupSize: z.number().refine((k) => minGroupSizeProblem(k) === undefined, { message: `minGroupSize must be an integer >= ${MIN_GROUP_SIZE}` }), countColumn: z.string(), rowsReleased: count, rowsSuppressed: count }),
+  privacy: z.looseObject({
+    minGroupSize: z.number().refine((k) => minGroupSizeProblem(k) === undefined, { message: `minGroupSize must be an integer >= ${MIN_GROUP_SIZE}` }),
+    countColumn: z.string(),
+    rowsReleased: count,
+    rowsSuppressed: count.optional(),
+    dp: z
+      .looseObject({
+        epsilon: z.string(),
+        delta: z.string(),
+        tau: z.string().optional(),
+        budget: z.looseObject({ epsilon: z.string(), delta: z.string() }),
+        ledger: z.looseObject({ seq: z.number().int().min(1), hash: hex64, spent: z.looseObject({ epsilon: z.string(), delta: z.string() }) }),
+      })
+      .optional(),
+  }),
   signature: z.string().regex(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/),
 });
 

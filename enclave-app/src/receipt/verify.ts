@@ -6,6 +6,8 @@
 import { createHash, createPublicKey, type JsonWebKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import {
+  compareDecimals,
+  decimalProblem,
   effectiveMinGroupSize,
   buildReleasePolicy,
   checkHostdata,
@@ -263,5 +265,24 @@ function contractMismatch(receipt: Receipt, contract: Contract): string | undefi
   if (receipt.privacy.minGroupSize !== effectiveMinGroupSize(contract) || receipt.privacy.countColumn !== contract.privacy.countColumn) {
     return "receipt privacy rules differ from the contract's";
   }
+  return dpMismatch(receipt, contract);
+}
+
+/** A differentially private contract's receipt states its spend, within the contract's, and a ledger head. */
+function dpMismatch(receipt: Receipt, contract: Contract): string | undefined {
+  const dp = contract.privacy.mode === "dp" ? contract.privacy.dp : undefined;
+  const stated = receipt.privacy.dp;
+  if (!dp) return stated ? "the receipt states a differential-privacy spend but the contract is not differentially private" : undefined;
+  if (!stated) return "the contract is differentially private but the receipt states no spend or ledger head";
+  const same = (a: string | number, b: string | number) => decimalProblem(a) === undefined && decimalProblem(b) === undefined && compareDecimals(a, b) === 0;
+  if (!same(stated.epsilon, dp.epsilon)) return `receipt epsilon ${stated.epsilon} is not the contract's ${String(dp.epsilon)}`;
+  if (!same(stated.delta, dp.delta) && !same(stated.delta, 0)) return `receipt delta ${stated.delta} is neither the contract's ${String(dp.delta)} nor 0`;
+  if (!same(stated.budget.epsilon, dp.budget.epsilon) || !same(stated.budget.delta, dp.budget.delta)) return "receipt privacy budget differs from the contract's";
+  const spent = stated.ledger.spent;
+  if (decimalProblem(spent.epsilon) !== undefined || decimalProblem(spent.delta) !== undefined) return "receipt ledger head's spend is not a pair of decimals";
+  if (compareDecimals(spent.epsilon, stated.epsilon) < 0 || compareDecimals(spent.epsilon, dp.budget.epsilon) > 0 || compareDecimals(spent.delta, dp.budget.delta) > 0) {
+    return "receipt ledger head states a spend below this run's or beyond the contract's budget";
+  }
+  if (receipt.privacy.rowsSuppressed !== undefined) return "a differentially private receipt must not state how many groups were withheld";
   return undefined;
 }

@@ -14,6 +14,7 @@ export type RuntimeStep =
   | "decrypt"
   | "sql"
   | "privacy"
+  | "ledger"
   | "encrypt"
   | "upload"
   | "receipt"

@@ -3,13 +3,15 @@
 //   verify   contract parsed once, SQL/image/party signers/mode match, every owner approved
 //   analyze  enforced mode: the SQL within the owners' analysis rules (parse tree), rewritten so the engine counts k
 //   recover  remove this run id's staged blobs that no receipt committed (a killed earlier attempt)
+//   ledger   differential privacy: the contract's budget ledger checked, a run over budget refused
 //   attest   token binding the receipt key; container mode: hostdata is the approved policy
 //   inspect  each dataset's metadata and length, before any key is released
 //   release  per party: obtain an unwrapper for its KEK, unwrap its datasets' content keys
 //   load     download + decrypt each dataset into the memory-backed scratch directory
 //   compute  DuckDB runs the approved SQL within the contract's time and result-size limits; then
 //            the scratch directory is removed
-//   guard    output privacy rules
+//   guard    output privacy rules (differential privacy: noise, noisy group threshold; then the
+//            ledger's new entry is written and its HMACs were checked right after key release)
 //   seal     encrypt the result to each recipient
 //   commit   upload the results under <contractHash>/<runId>/, then the receipt last (commit marker)
 // On any error nothing stays in the output container (commit removes what it uploaded), content
@@ -27,6 +29,10 @@ import type { KeyReleaseClient } from "./keyrelease/release.ts";
 import type { Receipt, ReceiptOutput } from "../receipt/index.ts";
 import { NO_RETRY, type RetryPolicyOptions } from "./retry/policy.ts";
 import { createRunScratch, wipeScratch } from "./scratch.ts";
+import { hmacLedgerKey, hmacLedgerSigner, newRunSecret } from "./privacy/dp/index.ts";
+import { dpSpend } from "./privacy/dp-release.ts";
+import { appendLedger, checkBudget, verifyLedger } from "./steps/ledger.ts";
+import { DP_SECRET_PARAMETER } from "./sql/analysis/index.ts";
 import type { BlobStore } from "./storage/blob-store.ts";
 import { retryingBlobStore, type BlobRetryNotice } from "./storage/retrying-blob-store.ts";
 import { attestEnclave } from "./steps/attest.ts";
@@ -75,6 +81,11 @@ export interface RunOptions {
    * the approved policy on a contract and approvals of their own.
    */
   partySigners?: PartySigners;
+  /**
+   * Differential privacy: the ledger head a party remembers (from its last receipt). The ledger must
+   * extend it, or the run is refused as a rollback.
+   */
+  expectedLedgerHead?: { seq: number; hash: string };
   /** Key Vault export wrapping (default RSA_AES_KEY_WRAP_256). */
   releaseAlgorithm?: KeyExportEncryption;
   /** Region size of the result blobs (default: the envelope's 4 MiB). */
@@ -111,6 +122,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
 
   let scratch: string | undefined;
   let contentKeys: ContentKeys | undefined;
+  let ledgerKey: Buffer | undefined;
   reporter.emit({ level: "info", step: "run", event: "start" });
   try {
     // Before anything else: a killed earlier run may have left decrypted plaintext here.
@@ -133,6 +145,10 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     );
     const plan = await analyzeQuery({ contract }, reporter);
     await removeUncommitted({ storage, outputContainer: opts.outputContainer, contractHash, runId: opts.runId }, reporter);
+    const dp = plan.mode === "dp" ? { plan: plan.dp, spend: dpSpend(plan.dp, contract.privacy.dp!) } : undefined;
+    const ledger = dp
+      ? await checkBudget({ location: { storage, outputContainer: opts.outputContainer, contractHash }, contract, spend: dp.spend, ...(opts.expectedLedgerHead ? { expectedHead: opts.expectedLedgerHead } : {}) }, reporter)
+      : undefined;
     scratch = await createRunScratch(opts.scratchDir);
 
     const attested = await attestEnclave({ contract, attester: opts.attester }, reporter);
@@ -151,13 +167,40 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
       reporter,
     );
     contentKeys = released.contentKeys;
+    if (ledger) {
+      ledgerKey = hmacLedgerKey(contract.datasets.map((d) => released.contentKeys.get(d.name) ?? Buffer.alloc(0)), contractHash);
+      await verifyLedger(ledger, hmacLedgerSigner(ledgerKey), opts.expectedLedgerHead, reporter);
+    }
     const loaded = await loadDatasets({ datasets, contentKeys, storage, scratch }, reporter);
-    const sqlResult = await compute({ datasets: loaded, sql: plan.sql, scratch, limits: effectiveRunLimits(contract.limits), ...(opts.duckdb ? { duckdb: opts.duckdb } : {}) }, reporter);
+    const sqlResult = await compute(
+      {
+        datasets: loaded,
+        sql: plan.sql,
+        scratch,
+        limits: effectiveRunLimits(contract.limits),
+        // Differential privacy: which groups a unit keeps is keyed by a secret of this run only.
+        ...(plan.mode === "dp" ? { parameters: { [DP_SECRET_PARAMETER]: Buffer.from(newRunSecret()).toString("hex") } } : {}),
+        ...(opts.duckdb ? { duckdb: opts.duckdb } : {}),
+      },
+      reporter,
+    );
     // Decrypted inputs are no longer needed: remove them before anything leaves the enclave.
     await rm(scratch, { recursive: true, force: true });
     scratch = undefined;
 
     const guarded = await guard({ result: sqlResult, privacy: contract.privacy, plan }, reporter);
+    // The spend is recorded before anything is sealed: a crash after this costs budget, never privacy.
+    const dpReceipt =
+      ledger && ledgerKey && dp && "spend" in guarded
+        ? {
+            epsilon: guarded.spend.epsilon,
+            delta: guarded.spend.delta,
+            ...(guarded.tau !== undefined ? { tau: guarded.tau } : {}),
+            budget: { epsilon: String(ledger.budget.epsilon), delta: String(ledger.budget.delta) },
+            ledger: await appendLedger({ state: ledger, signer: hmacLedgerSigner(ledgerKey), spend: guarded.spend, runId: opts.runId, template: "sql", parameters: {} }, reporter),
+          }
+        : undefined;
+    if (ledger && !dpReceipt) throw new RuntimeError("INTERNAL", "a differentially private run produced no spend to record", { step: "privacy" });
     const sealed = await seal({ result: guarded, contract, contractHash, runId: opts.runId, ...(opts.resultRegionSize !== undefined ? { regionSize: opts.resultRegionSize } : {}) }, reporter);
     const committed = await commitOutputs(
       {
@@ -176,6 +219,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
           keysReleased: released.keysReleased,
           rowsReleased: guarded.rowsReleased,
           rowsSuppressed: guarded.rowsSuppressed,
+          ...(dpReceipt ? { dp: dpReceipt } : {}),
         },
       },
       reporter,
@@ -206,6 +250,7 @@ export async function runCollaboration(opts: RunOptions): Promise<RunResult> {
     throw failure;
   } finally {
     if (contentKeys) zeroContentKeys(contentKeys);
+    ledgerKey?.fill(0);
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
   }
 }

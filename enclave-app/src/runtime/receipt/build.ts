@@ -3,7 +3,7 @@
 import type { JsonWebKey } from "node:crypto";
 import { effectiveMinGroupSize, type Contract } from "../../protocol/index.ts";
 import type { Attester } from "../attest/attester.ts";
-import { RECEIPT_TYPE, RECEIPT_VERSION, type ReceiptBody, type ReceiptDataset, type ReceiptKeyRelease, type ReceiptOutput } from "../../receipt/format.ts";
+import { RECEIPT_TYPE, RECEIPT_VERSION, type ReceiptBody, type ReceiptDataset, type ReceiptDp, type ReceiptKeyRelease, type ReceiptOutput } from "../../receipt/format.ts";
 
 export interface BuildReceiptInput {
   contract: Contract;
@@ -19,6 +19,8 @@ export interface BuildReceiptInput {
   outputs: ReceiptOutput[];
   rowsReleased: number;
   rowsSuppressed: number;
+  /** Differential privacy: the spend and the ledger head after this run (then rowsSuppressed is not stated). */
+  dp?: ReceiptDp;
 }
 
 export function buildReceipt(input: BuildReceiptInput): ReceiptBody {
@@ -55,7 +57,7 @@ export function buildReceipt(input: BuildReceiptInput): ReceiptBody {
       minGroupSize: effectiveMinGroupSize(contract),
       countColumn: contract.privacy.countColumn,
       rowsReleased: input.rowsReleased,
-      rowsSuppressed: input.rowsSuppressed,
+      ...(input.dp ? { dp: input.dp } : { rowsSuppressed: input.rowsSuppressed }),
     },
   };
 }

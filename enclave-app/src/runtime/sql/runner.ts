@@ -4,7 +4,7 @@
 // run -- so the SQL can read the datasets and nothing else (no files, no network, no extensions,
 // no ATTACH/COPY), and cannot unlock any of that.
 import { open } from "node:fs/promises";
-import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
 import { SqlError, errorMessage } from "../errors.ts";
 import { DEFAULT_RUN_LIMITS } from "../../protocol/run-limits.ts";
 import { readWithinLimits, type SqlLimits } from "./limits.ts";
@@ -182,7 +182,7 @@ export class SqlSession {
   }
 
   /** Runs exactly one SELECT statement, within the limits; anything else is refused before it runs. */
-  async runApproved(sql: string, limits: SqlLimits = DEFAULT_RUN_LIMITS): Promise<SqlResult> {
+  async runApproved(sql: string, limits: SqlLimits = DEFAULT_RUN_LIMITS, parameters?: Readonly<Record<string, DuckDBValue>>): Promise<SqlResult> {
     if (!this.#locked) throw new SqlError("SQL_REFUSED", "the approved SQL runs only after lock-down");
     let statements;
     try {
@@ -198,6 +198,8 @@ export class SqlSession {
       if (prepared.statementType !== StatementType.SELECT) {
         throw new SqlError("SQL_REFUSED", `the approved SQL must be a query (SELECT), found a ${StatementType[prepared.statementType] ?? "non-query"} statement`);
       }
+      // Values are bound, never spliced into the SQL text.
+      if (parameters !== undefined) prepared.bind({ ...parameters });
       const { names, types, rows } = await readWithinLimits(this.#conn, prepared, limits);
       return { columns: names.map((name, i) => ({ name, type: types[i] ?? "UNKNOWN" })), rows: rows as JsonValue[][] };
     } catch (err) {
@@ -240,6 +242,8 @@ export interface RunSqlOptions extends SqlSessionOptions {
   sql: string;
   /** Default: DEFAULT_RUN_LIMITS (15 min, 10,000,000 rows, 1 GiB). */
   limits?: SqlLimits;
+  /** Named parameters ($name) of the SQL, bound by the prepared statement. */
+  parameters?: Readonly<Record<string, DuckDBValue>>;
 }
 
 export interface RunSqlResult extends SqlResult {
@@ -253,7 +257,7 @@ export async function runSql(opts: RunSqlOptions): Promise<RunSqlResult> {
     const rowCounts: Record<string, number> = {};
     for (const ds of opts.datasets) rowCounts[ds.name] = await session.loadDataset(ds);
     await session.lockDown();
-    return { ...(await session.runApproved(opts.sql, opts.limits ?? DEFAULT_RUN_LIMITS)), rowCounts };
+    return { ...(await session.runApproved(opts.sql, opts.limits ?? DEFAULT_RUN_LIMITS, opts.parameters)), rowCounts };
   } finally {
     session.close();
   }

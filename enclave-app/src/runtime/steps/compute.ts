@@ -3,6 +3,7 @@
 // lock-down, then exactly the approved SELECT. The caller removes the scratch directory afterwards.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { DuckDBValue } from "@duckdb/node-api";
 import type { SqlLimits } from "../sql/limits.ts";
 import { runSql, type RunSqlResult } from "../sql/runner.ts";
 import type { LoadedDataset } from "./load.ts";
@@ -17,6 +18,8 @@ export interface ComputeInput {
   duckdb?: { memoryLimit?: string; threads?: number };
   /** Time and result-size limits of the approved SQL (the contract's, defaults filled in). */
   limits?: SqlLimits;
+  /** Named parameters the SQL binds (never spliced into its text). */
+  parameters?: Readonly<Record<string, DuckDBValue>>;
 }
 
 export async function compute(input: ComputeInput, reporter: RunReporter): Promise<RunSqlResult> {
@@ -27,6 +30,7 @@ export async function compute(input: ComputeInput, reporter: RunReporter): Promi
       datasets: [...input.datasets],
       sql: input.sql,
       ...(input.limits !== undefined ? { limits: input.limits } : {}),
+      ...(input.parameters !== undefined ? { parameters: input.parameters } : {}),
       tempDirectory,
       ...(input.duckdb?.memoryLimit !== undefined ? { memoryLimit: input.duckdb.memoryLimit } : {}),
       ...(input.duckdb?.threads !== undefined ? { threads: input.duckdb.threads } : {}),

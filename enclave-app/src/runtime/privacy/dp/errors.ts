@@ -20,7 +20,9 @@ export type LedgerFailure =
   | "bad-sequence"
   | "bad-signature"
   | "missing-chain"
-  | "rollback";
+  | "rollback"
+  | "conflict"
+  | "unreadable";
 
 /** The privacy-budget ledger refused an append or did not verify; `reason` says which check failed. */
 export class LedgerError extends PrivacyError {

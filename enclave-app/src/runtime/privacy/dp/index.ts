@@ -5,6 +5,7 @@ export {
   type AppendOptions,
   type AppendRequest,
   appendEntry,
+  budgetProblem,
   entryHash,
   genesisHash,
   type LedgerBudget,
@@ -15,9 +16,10 @@ export {
   type LedgerVerifier,
   ledgerHead,
   verifyChain,
+  verifyChainStructure,
 } from "./ledger.ts";
-export { es256LedgerSigner, es256LedgerVerifier } from "./ledger-signer.ts";
-export { noisyAvg, noisyCount, noisySum } from "./mechanisms.ts";
+export { es256LedgerSigner, es256LedgerVerifier, hmacLedgerKey, hmacLedgerSigner } from "./ledger-signer.ts";
+export { noisyAvg, noisyCount, noisyExactSum, noisySum } from "./mechanisms.ts";
 export type { Decimal } from "./params.ts";
 export { type Rational, rational } from "./rational.ts";
 export { bernoulliExp, discreteGaussian, discreteLaplace, type SamplerOptions } from "./samplers.ts";

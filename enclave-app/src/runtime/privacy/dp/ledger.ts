@@ -67,9 +67,12 @@ export interface AppendRequest {
   parameters: { [key: string]: Json };
 }
 
-export interface VerifyOptions {
-  budget: LedgerBudget;
+export interface VerifyOptions extends StructureOptions {
   verifier: LedgerVerifier;
+}
+
+export interface StructureOptions {
+  budget: LedgerBudget;
   /** The head the caller remembers (e.g. from the last receipt): the chain must extend it. */
   expectedHead?: Pick<LedgerHead, "seq" | "hash">;
   /** The caller knows runs that spent budget happened: an empty chain is then refused. */
@@ -155,6 +158,29 @@ function overBudget(spent: ExactBudget, budget: ExactBudget): string | undefined
  * returns the head. Throws LedgerError naming the first failing entry and check.
  */
 export async function verifyChain(records: readonly LedgerRecord[], options: VerifyOptions): Promise<LedgerHead> {
+  return walkChain(records, options, options.verifier);
+}
+
+/**
+ * Every check of verifyChain but the signatures: what can be decided before the ledger key exists
+ * (the enclave derives it from the released content keys). A chain that passes here and fails
+ * verifyChain after key release is still refused, before anything is decrypted.
+ */
+export async function verifyChainStructure(records: readonly LedgerRecord[], options: StructureOptions): Promise<LedgerHead> {
+  return walkChain(records, options, undefined);
+}
+
+/** The refusal if a release of epsilon/delta after `head` would exceed the budget; undefined if it fits. */
+export function budgetProblem(head: LedgerHead, request: Pick<AppendRequest, "epsilon" | "delta">, budget: LedgerBudget): string | undefined {
+  const spent: ExactBudget = {
+    epsilon: add(parseDecimal("spent epsilon", head.spent.epsilon), parseAmount("epsilon", request.epsilon)),
+    delta: add(parseDecimal("spent delta", head.spent.delta), parseAmount("delta", request.delta)),
+  };
+  const over = overBudget(spent, exactBudget(budget));
+  return over ? `this run (epsilon ${String(request.epsilon)}, delta ${String(request.delta)}) would go over the budget: ${over} (spent before it: epsilon ${head.spent.epsilon}, delta ${head.spent.delta} in ${head.seq} run(s))` : undefined;
+}
+
+async function walkChain(records: readonly LedgerRecord[], options: StructureOptions, verifier: LedgerVerifier | undefined): Promise<LedgerHead> {
   const budget = exactBudget(options.budget);
   let prev = genesisHash(options.budget);
   const spent: ExactBudget = { epsilon: rational(0n), delta: rational(0n) };
@@ -166,7 +192,7 @@ export async function verifyChain(records: readonly LedgerRecord[], options: Ver
     if (entry.prevHash !== prev) throw new LedgerError("broken-link", "prevHash is not the previous entry's hash", expectedSeq);
     if (record.hash !== entryHash(entry)) throw new LedgerError("bad-hash", "hash does not match the entry's canonical JSON (the entry was altered)", expectedSeq);
     const amounts = checkEntryShape(entry, expectedSeq);
-    if (!(await options.verifier.verify(signedMessage(record.hash), record.signature))) throw new LedgerError("bad-signature", "signature does not verify under the ledger key", expectedSeq);
+    if (verifier && !(await verifier.verify(signedMessage(record.hash), record.signature))) throw new LedgerError("bad-signature", "signature does not verify under the ledger key", expectedSeq);
     spent.epsilon = add(spent.epsilon, amounts.epsilon);
     spent.delta = add(spent.delta, amounts.delta);
     const over = overBudget(spent, budget);

@@ -82,7 +82,16 @@ export function clampedUnits(values: readonly (number | bigint)[], lower: bigint
   return total;
 }
 
-export function noisySum(input: NoisySumInput, options: SamplerOptions = {}): NoisySum {
+/** A sum already computed exactly in fixed-point units, each unit's share of it bounded as NoisySumInput says. */
+export interface NoisyExactSumInput extends Omit<NoisySumInput, "values"> {
+  units: bigint;
+}
+
+/**
+ * Noise for an exact fixed-point sum: sensitivity maxRowsPerUnit * max(|L|, |U|) in units. The
+ * enclave's SQL computes the bounded sums itself (sql/analysis/dp-rewrite.ts) and calls this.
+ */
+export function noisyExactSum(input: NoisyExactSumInput, options: SamplerOptions = {}): NoisySum {
   const epsilon = checkEpsilon(input.epsilon);
   const n = checkBound(input.maxRowsPerUnit, "maxRowsPerUnit");
   const decimals = checkDecimals(input.decimals);
@@ -93,8 +102,14 @@ export function noisySum(input: NoisySumInput, options: SamplerOptions = {}): No
   // is the same kind of value, at no privacy cost.
   const sensitivityUnits = n * (largest === 0n ? 1n : largest);
   const scale = scaleFor(sensitivityUnits, epsilon);
-  const units = clampedUnits(input.values, lower, upper, decimals) + discreteLaplace(scale, options);
+  const units = input.units + discreteLaplace(scale, options);
   return { value: toNumber(rational(units, 10n ** BigInt(decimals))), units, decimals, sensitivityUnits, scale };
+}
+
+export function noisySum(input: NoisySumInput, options: SamplerOptions = {}): NoisySum {
+  const decimals = checkDecimals(input.decimals);
+  const { lower, upper } = checkClamp(input.lower, input.upper, decimals);
+  return noisyExactSum({ ...input, units: clampedUnits(input.values, lower, upper, decimals) }, options);
 }
 
 export type NoisyAvgInput = NoisySumInput;

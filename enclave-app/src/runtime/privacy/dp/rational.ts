@@ -1,6 +1,7 @@
 // Exact non-negative rationals as BigInt pairs. Privacy parameters arrive as JavaScript numbers or
 // decimal strings; they are read as the decimal the user wrote ("0.1" is 1/10, not the double
 // nearest to it), so the noise scale, the budget sums and the ledger all use exactly that value.
+import { decimalProblem, exactDecimal } from "../../../protocol/decimal.ts";
 import { DpParameterError } from "./errors.ts";
 
 export interface Rational {
@@ -22,20 +23,12 @@ export function rational(num: bigint, den: bigint = 1n): Rational {
   return g > 1n ? { num: num / g, den: den / g } : { num, den };
 }
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-
 /** The exact value of a non-negative finite decimal (number or string such as "0.5", "1e-6"). */
 export function parseDecimal(name: string, value: number | string): Rational {
-  if (typeof value === "number" && !Number.isFinite(value)) throw new DpParameterError(name, `must be a finite number, got ${value}`);
-  // String(number) is the shortest decimal that round-trips, i.e. what the user typed for literals.
-  const text = typeof value === "number" ? String(value) : value.trim();
-  const m = DECIMAL.exec(text);
-  if (!m) throw new DpParameterError(name, `must be a non-negative decimal number, got ${JSON.stringify(String(value))}`);
-  const fraction = m[2] ?? "";
-  const exponent = Number(m[3] ?? "0") - fraction.length;
-  if (Math.abs(exponent) > 400) throw new DpParameterError(name, `has an exponent out of range: ${text}`);
-  const digits = BigInt(`${m[1]}${fraction}`);
-  return exponent >= 0 ? rational(digits * 10n ** BigInt(exponent)) : rational(digits, 10n ** BigInt(-exponent));
+  const problem = decimalProblem(value);
+  if (problem !== undefined) throw new DpParameterError(name, problem);
+  const exact = exactDecimal(value)!;
+  return rational(exact.num, exact.den);
 }
 
 export function add(a: Rational, b: Rational): Rational {

@@ -27,9 +27,19 @@ export interface QueryOutput {
   source: string;
 }
 
+/** An output as the engine rewrites it: which column it reads and, for aggregates, which one. */
+export type OutputItem =
+  | { name: string; kind: "dimension"; alias: string; column: string }
+  | { name: string; kind: "aggregate"; aggregate: "COUNT_STAR" }
+  | { name: string; kind: "aggregate"; aggregate: AnalysisAggregate; alias: string; column: string; table: TableUse };
+
 export interface CompliantQuery {
   tables: TableUse[];
   outputs: QueryOutput[];
+  /** The outputs in order, resolved to table aliases and schema columns (the DP rewrite reads them). */
+  items: OutputItem[];
+  /** Pairs of table aliases a join condition equates on both tables' privacy units. */
+  unitLinks: [string, string][];
   /** Resolved GROUP BY columns, e.g. "sales.region". */
   groupBy: string[];
   /** The aggregate nodes to clamp, with the bounds (rewrite.ts edits them). */
@@ -59,6 +69,7 @@ class Checker {
   readonly problems: QueryProblem[] = [];
   readonly tables: TableUse[] = [];
   readonly usingColumns = new Set<string>();
+  readonly unitLinks: [string, string][] = [];
   readonly datasets: readonly DatasetSpec[];
 
   constructor(datasets: readonly DatasetSpec[]) {
@@ -122,6 +133,8 @@ class Checker {
       this.usingColumns.add(column.toLowerCase());
       const holders = this.tables.filter((t) => t.dataset.schema.some((c) => c.name.toLowerCase() === column.toLowerCase()));
       for (const t of holders) this.joinColumn({ table: t, name: column }, "join");
+      const units = holders.filter((t) => isUnit({ table: t, name: column }));
+      for (const t of units.slice(1)) this.unitLinks.push([units[0]!.alias, t.alias]);
     }
     if (ref.condition == null) return;
     for (const eq of conjuncts(ref.condition)) {
@@ -135,6 +148,7 @@ class Checker {
       if (a) this.joinColumn(a, "join");
       if (b) this.joinColumn(b, "join");
       if (a && b && a.table === b.table) this.refuse("join", "join-condition", `join condition compares two columns of "${a.table.dataset.name}"`);
+      else if (a && b && isUnit(a) && isUnit(b)) this.unitLinks.push([a.table.alias, b.table.alias]);
     }
   }
 
@@ -202,6 +216,10 @@ class Checker {
   }
 }
 
+function isUnit(col: Column): boolean {
+  return col.table.dataset.analysis?.privacyUnit.toLowerCase() === col.name.toLowerCase();
+}
+
 function conjuncts(expr: unknown): Node[] {
   if (!isNode(expr)) return [];
   if (str(expr.type) === "CONJUNCTION_AND") return nodes(expr.children).flatMap(conjuncts);
@@ -261,6 +279,7 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
   }
 
   const outputs: QueryOutput[] = [];
+  const items: OutputItem[] = [];
   const clamps: CompliantQuery["clamps"] = [];
   nodes(node.select_list).forEach((item, i) => {
     const clause = `select[${i}]`;
@@ -275,6 +294,7 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
         return;
       }
       outputs.push({ name: alias || col.name, kind: "dimension", source: `${col.table.dataset.name}.${col.name}` });
+      items.push({ name: alias || col.name, kind: "dimension", alias: col.table.alias, column: col.name });
       return;
     }
     let agg: Node = item;
@@ -294,6 +314,7 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
     if (!alias) return c.refuse(clause, "output-alias-required", `name the aggregate output (… AS name)`);
     if (fn === "count_star") {
       outputs.push({ name: alias, kind: "aggregate", source: "COUNT(*)" });
+      items.push({ name: alias, kind: "aggregate", aggregate: "COUNT_STAR" });
       return;
     }
     const args = nodes(agg.children);
@@ -313,6 +334,7 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
       clamps.push({ node: agg, ...bounds });
     }
     outputs.push({ name: alias, kind: "aggregate", source: `${kind}(${col.table.dataset.name}.${col.name})` });
+    items.push({ name: alias, kind: "aggregate", aggregate: kind, alias: col.table.alias, column: col.name, table: col.table });
   });
 
   const seen = new Set<string>();
@@ -346,5 +368,5 @@ export function analyzeQuery(tree: ParseTree, datasets: readonly DatasetSpec[]):
   if (outputs.length === 0 && c.problems.length === 0) c.refuse("select", "no-output", "the query has no output columns");
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
-  return { ok: true, tree, query: { tables: c.tables, outputs, groupBy, clamps } };
+  return { ok: true, tree, query: { tables: c.tables, outputs, items, unitLinks: c.unitLinks, groupBy, clamps } };
 }

@@ -38,7 +38,7 @@ function constant(value: number): Node {
   return { class: "CONSTANT", type: "VALUE_CONSTANT", alias: "", query_location: 0, value: { type: { id, type_info: null }, is_null: false, value } };
 }
 
-function columnRef(table: string, column: string): Node {
+export function columnRef(table: string, column: string): Node {
   return { class: "COLUMN_REF", type: "COLUMN_REF", alias: "", query_location: 0, column_names: [table, column] };
 }
 
