@@ -90,7 +90,7 @@ async function run(contract: Contract, runId: string, expectedLedgerHead?: { seq
 
 describe("differential privacy: the rewrite bounds what one unit contributes", () => {
   it("caps rows per unit and group at N, groups per unit at C, clamps values, and keeps only groups above tau", async () => {
-    const contract = dpContract(SQL, { ...DP, epsilon: "100000", budget: { epsilon: "100000", delta: "1e-5" } });
+    const contract = dpContract(SQL, { ...DP, epsilon: "1000000000", budget: { epsilon: "1000000000", delta: "1e-5" } });
     const verdict = await planQuery(contract);
     if (!verdict.ok || verdict.plan.mode !== "dp") throw new Error(`expected a dp plan: ${JSON.stringify(verdict)}`);
     // The secret is bound, never spliced into the SQL text.
@@ -112,13 +112,13 @@ describe("differential privacy: the rewrite bounds what one unit contributes", (
     expect(exact["north"]).toEqual(["200", "201", "219000", "219000", "201"]);
     expect(Object.keys(exact).sort()).toEqual(["east", "north", "south"]);
     expect(Number(exact["east"]![0]) + Number(exact["south"]![0])).toBe(400);
-    // With a huge epsilon the noise is ~0: what comes out is the bounded value, never the raw one
+    // With epsilon 1e9 the noise scale is ~1e-4 of one cent, so the noise rounds to 0: what comes out is the bounded value, never the raw one
     // (raw north: 251 rows, sum 51,990).
     const released = releaseWithDp({ result, plan: verdict.plan.dp, dp: contract.privacy.dp!, k: 2, allowedColumns: contract.privacy.allowedColumns });
     const north = released.rows.find((r) => r[0] === "north")!;
     expect(north).toEqual(["north", "200", "201", 2190, Math.round((2190 / 201) * 100) / 100]);
     expect(released.columns.map((c) => `${c.name} ${c.type}`)).toEqual(["region VARCHAR", "people BIGINT", "n BIGINT", "total DOUBLE", "avg_amount DOUBLE"]);
-    expect(released.spend).toEqual({ epsilon: "100000", delta: "0.000001", parts: 4 });
+    expect(released.spend).toEqual({ epsilon: "1000000000", delta: "0.000001", parts: 4 });
   });
 
   it("at epsilon 1 a group of one unit is not released and values carry noise scaled to the bounds", async () => {
